@@ -30,11 +30,19 @@ PACKED_PROPS: dict[str, np.dtype] = {
     "faces": np.dtype("<u4"),
     "colors": np.dtype("u1"),
     "scales": np.dtype("<f4"),
+    # Line: docs/protocol.md allows packed float32 points and uint8 vertexColors
+    "points": np.dtype("<f4"),
+    "vertexColors": np.dtype("u1"),
 }
+
+
+_PLAIN = frozenset({float, int, str, bool, type(None), bytes})
 
 
 def to_wire_value(name: str, value: Any) -> Any:
     """Convert one prop value to what msgpack sends."""
+    if value.__class__ in _PLAIN:  # the common case, first: this runs per number
+        return value
     if isinstance(value, Element):
         return value.to_wire()
     if isinstance(value, np.ndarray):

@@ -1,0 +1,33 @@
+"""The scene model: ROS TF and markers -> Vuer scene elements and events.
+
+Pure Python (numpy), no rclpy, no sockets, no asyncio. Messages are read by
+field name, so rclpy and rosbags messages drive the same code.
+
+- ``SceneModel``: the whole thing (scene_model.py);
+- ``TfTree``: the TF buffer with tf2 semantics (tf_tree.py);
+- ``read_marker``: one Marker -> validated ``MarkerSpec`` with its elements (markers.py);
+- ``ProblemLog``: bad input logged once per cause (problems.py);
+- keys of emitted elements: keys.py.
+"""
+
+from .errors import (
+                     MarkerError,
+                     SceneError,
+                     TfConnectivityError,
+                     TfError,
+                     TfExtrapolationError,
+                     TfLookupError,
+                     TfLoopError,
+                     TfRejectedError,
+)
+from .keys import frame_key, marker_key, part_key
+from .markers import MAX_MARKER_POINTS, MarkerSpec, read_marker
+from .problems import ProblemLog
+from .scene_model import SceneModel
+from .tf_tree import TfEdge, TfTree, TfUpdate
+from .transform import Transform
+
+__all__ = ["MAX_MARKER_POINTS", "MarkerError", "MarkerSpec", "ProblemLog", "SceneError",
+           "SceneModel", "TfConnectivityError", "TfEdge", "TfError", "TfExtrapolationError",
+           "TfLookupError", "TfLoopError", "TfRejectedError", "TfTree", "TfUpdate", "Transform",
+           "frame_key", "marker_key", "part_key", "read_marker"]

@@ -1,0 +1,71 @@
+"""Element keys of the scene model: safe for any frame id or marker namespace.
+
+Every key the scene model emits has one of these forms::
+
+    tf:<frame>                 the Group of TF frame <frame>
+    marker:<ns>:<id>           the Group of marker (ns, id), carrying its pose
+    marker:<ns>:<id>#<part>    a geometry node inside that marker (body, shaft, head, ...)
+
+``<frame>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
+stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
+characters, non-ASCII) becomes ``%XX`` per UTF-8 byte, as in a URL. So
+``frame "my robot:base"`` is ``tf:my%20robot%3Abase``. ``<id>`` is the decimal
+int32. The mapping is one-to-one (``unescape`` inverts it), the prefixes keep
+these keys apart from the scene's own (``scene``, ``grid``, ``DEFAULT``, ...),
+and ``#`` never occurs in an escaped name or an id, so part keys cannot collide
+with marker keys.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import quote, unquote
+
+_SAFE = "_-.~/"
+
+FRAME_PREFIX = "tf:"
+MARKER_PREFIX = "marker:"
+
+
+@lru_cache(maxsize=65536)
+def escape(name: str) -> str:
+    """Escape a frame id or namespace for use inside a key."""
+    return quote(name, safe=_SAFE)
+
+
+def unescape(text: str) -> str:
+    return unquote(text)
+
+
+def frame_key(frame: str) -> str:
+    """Key of the Group of TF frame ``frame``."""
+    return FRAME_PREFIX + escape(frame)
+
+
+def marker_key(ns: str, marker_id: int) -> str:
+    """Key of the Group of marker ``(ns, marker_id)``."""
+    return f"{MARKER_PREFIX}{escape(ns)}:{int(marker_id)}"
+
+
+def part_key(key: str, part: str) -> str:
+    """Key of a geometry node ``part`` inside the marker whose key is ``key``."""
+    return f"{key}#{part}"
+
+
+def frame_of_key(key: str) -> str | None:
+    """The frame id of a ``tf:`` key, or None for any other key."""
+    if not key.startswith(FRAME_PREFIX):
+        return None
+    return unescape(key[len(FRAME_PREFIX):])
+
+
+def marker_of_key(key: str) -> tuple[str, int] | None:
+    """``(ns, id)`` of a ``marker:`` key (parts included), or None for any other key."""
+    if not key.startswith(MARKER_PREFIX):
+        return None
+    body = key[len(MARKER_PREFIX):].split("#", 1)[0]
+    ns, _, ident = body.rpartition(":")
+    try:
+        return unescape(ns), int(ident)
+    except ValueError:
+        return None

@@ -1,0 +1,236 @@
+"""rviz marker shapes as protocol elements: sizes, axes and colours.
+
+Input here is already validated numbers (see ``markers.py``); output is the
+geometry children of one marker's Group (the Group carries the marker pose).
+All sizes follow rviz2 (rviz_default_plugins markers, rviz_rendering Arrow):
+
+- three.js cylinders and cones have their axis along local +Y. rviz arrows
+  point along +X and rviz cylinders along +Z. The conversion is the two
+  quaternions below, used nowhere else: ``Q_Y_TO_X`` (-90 deg about Z) and
+  ``Q_Y_TO_Z`` (+90 deg about X). A node's ``scale`` applies in its own axes
+  before its rotation, so a rotated node's scale lists (local x, y, z).
+- rviz's unit shapes: cube 1 m, sphere and cylinder 1 m diameter, scaled by
+  ``scale``; the arrow of the pose form is a 0.77 m shaft of 1 m diameter and a
+  0.23 m head of 2 m diameter, scaled by (scale.x length, scale.y, scale.z).
+- colour: ``material = {color: "#rrggbb", opacity, transparent}``; per-point
+  colours go as packed uint8 RGB (or RGBA when any alpha < 1) with a white
+  material so they are not tinted.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..protocol.elements import (
+    Box,
+    Cone,
+    CubeList,
+    Cylinder,
+    Dae,
+    Element,
+    Glb,
+    Line,
+    Obj,
+    PointCloud,
+    Sphere,
+    SphereList,
+    Stl,
+    Text,
+    TriMesh,
+)
+from .keys import part_key
+from .transform import Quat, Vec3, quat_between, quat_rotate
+
+RADIAL_SEGMENTS = 32
+SPHERE_SEGMENTS = (32, 16)
+
+_S45 = math.sqrt(0.5)
+Q_Y_TO_X: Quat = (0.0, 0.0, -_S45, _S45)   # local +Y -> +X (local +X -> -Y, +Z stays)
+Q_Y_TO_Z: Quat = (_S45, 0.0, 0.0, _S45)    # local +Y -> +Z (local +Z -> -Y, +X stays)
+Y_AXIS: Vec3 = (0.0, 1.0, 0.0)
+
+# rviz_rendering::Arrow default proportions (pose form): shaft 0.77 x 1.0, head 0.23 x 2.0
+ARROW_SHAFT_LENGTH = 0.77
+ARROW_SHAFT_DIAMETER = 1.0
+ARROW_HEAD_LENGTH = 0.23
+ARROW_HEAD_DIAMETER = 2.0
+# head length of a two-point ARROW when scale.z is 0: 0.23 of the length (ArrowMarker)
+ARROW_POINTS_HEAD_FRACTION = 0.23
+# head length of each ARROW_STRIP arrow when scale.z is 0: shaft:head = 3:1
+ARROW_STRIP_HEAD_FRACTION = 0.25
+
+MESH_TAGS: dict[str, type[Element]] = {".stl": Stl, ".obj": Obj, ".dae": Dae, ".glb": Glb,
+                                       ".gltf": Glb}
+
+Rgba = tuple[float, float, float, float]
+Material = dict[str, Any]
+"""A protocol ``material`` prop: color, opacity, transparent."""
+
+
+def color_hex(r: float, g: float, b: float) -> str:
+    def byte(v: float) -> int:
+        return 0 if v <= 0.0 else 255 if v >= 1.0 else int(v * 255.0 + 0.5)
+    return f"#{byte(r):02x}{byte(g):02x}{byte(b):02x}"
+
+
+@lru_cache(maxsize=4096)
+def material(color: Rgba) -> Material:
+    """One colour for the whole marker (cached and shared: never mutate the result)."""
+    a = min(max(color[3], 0.0), 1.0)
+    return {"color": color_hex(color[0], color[1], color[2]), "opacity": a, "transparent": a < 1.0}
+
+
+def vertex_material(colors: np.ndarray) -> Material:
+    """White material under per-vertex colours; transparent if any alpha < 1."""
+    return {"color": "#ffffff", "opacity": 1.0, "transparent": bool(colors.shape[1] == 4)}
+
+
+def colors_u8(colors: np.ndarray) -> np.ndarray:
+    """(N, 4) float 0..1 -> (N, 3) uint8, or (N, 4) when any alpha is below 1."""
+    c8: np.ndarray = (np.clip(colors, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if c8.shape[0] == 0 or int(c8[:, 3].min()) == 255:
+        c8 = np.ascontiguousarray(c8[:, :3])
+    return c8
+
+
+# -- solid shapes ---------------------------------------------------------------
+def cube(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    return [Box(key=part_key(key, "body"), args=[scale[0], scale[1], scale[2]], material=mat)]
+
+
+def sphere(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    return [Sphere(key=part_key(key, "body"), args=[0.5, *SPHERE_SEGMENTS],
+                   scale=[scale[0], scale[1], scale[2]], material=mat)]
+
+
+def cylinder(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    # axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z
+    return [Cylinder(key=part_key(key, "body"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+                     quaternion=list(Q_Y_TO_Z), scale=[scale[0], scale[2], scale[1]],
+                     material=mat)]
+
+
+def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    """ARROW without points: along +X, length scale.x, width scale.y, height scale.z."""
+    sx, sy, sz = scale
+    shaft = ARROW_SHAFT_LENGTH * sx
+    head = ARROW_HEAD_LENGTH * sx
+    # rotated Y -> X, so local (x, y, z) lie along (-Y, X, Z)
+    return [
+        Cylinder(key=part_key(key, "shaft"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+                 position=[shaft / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
+                 scale=[ARROW_SHAFT_DIAMETER * sy, shaft, ARROW_SHAFT_DIAMETER * sz], material=mat),
+        Cone(key=part_key(key, "head"), args=[0.5, 1.0, RADIAL_SEGMENTS],
+             position=[shaft + head / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
+             scale=[ARROW_HEAD_DIAMETER * sy, head, ARROW_HEAD_DIAMETER * sz], material=mat),
+    ]
+
+
+def arrow_between(key: str, start: Vec3, end: Vec3, shaft_diameter: float, head_diameter: float,
+                  head_length: float, mat: Material, suffix: str = "") -> list[Element]:
+    """An arrow from ``start`` to ``end``: a cylinder shaft and a cone head of
+    ``head_length`` (already clamped to the arrow's length)."""
+    d = (end[0] - start[0], end[1] - start[1], end[2] - start[2])
+    length = math.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
+    q = quat_between(Y_AXIS, d)
+    shaft = max(length - head_length, 0.0)
+    ux, uy, uz = quat_rotate(q, Y_AXIS)
+    a, b = shaft / 2.0, shaft + head_length / 2.0
+    return [
+        Cylinder(key=part_key(key, "shaft" + suffix),
+                 args=[shaft_diameter / 2.0, shaft_diameter / 2.0, shaft, RADIAL_SEGMENTS],
+                 position=[start[0] + ux * a, start[1] + uy * a, start[2] + uz * a],
+                 quaternion=list(q), material=mat),
+        Cone(key=part_key(key, "head" + suffix), args=[head_diameter / 2.0, head_length, RADIAL_SEGMENTS],
+             position=[start[0] + ux * b, start[1] + uy * b, start[2] + uz * b],
+             quaternion=list(q), material=mat),
+    ]
+
+
+def arrow_strip(key: str, points: np.ndarray, scale: Vec3, mat: Material) -> list[Element]:
+    """ARROW_STRIP: one arrow per consecutive pair of points."""
+    out: list[Element] = []
+    pts = points.tolist()
+    for i in range(len(pts) - 1):
+        p0, p1 = pts[i], pts[i + 1]
+        length = math.dist(p0, p1)
+        head = min(max(scale[2], 0.0), length) if scale[2] > 0.0 else ARROW_STRIP_HEAD_FRACTION * length
+        out += arrow_between(key, (p0[0], p0[1], p0[2]), (p1[0], p1[1], p1[2]), scale[0], scale[1],
+                             head, mat, suffix=f".{i}")
+    return out
+
+
+# -- point lists ------------------------------------------------------------------
+def _colored(colors: np.ndarray | None, mat: Material) -> tuple[np.ndarray | None, Material]:
+    if colors is None:
+        return None, mat
+    c8 = colors_u8(colors)
+    return c8, vertex_material(c8)
+
+
+def line(key: str, points: np.ndarray, segments: bool, width: float,
+         colors: np.ndarray | None, mat: Material) -> list[Element]:
+    c8, mat = _colored(colors, mat)
+    return [Line(key=part_key(key, "body"), points=points.astype(np.float32), segments=segments,
+                 lineWidth=width, worldUnits=True, vertexColors=c8, material=mat)]
+
+
+def cube_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
+              mat: Material) -> list[Element]:
+    c8, mat = _colored(colors, mat)
+    return [CubeList(key=part_key(key, "body"), positions=points.astype(np.float32),
+                     scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat)]
+
+
+def sphere_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
+                mat: Material) -> list[Element]:
+    c8, mat = _colored(colors, mat)
+    return [SphereList(key=part_key(key, "body"), positions=points.astype(np.float32),
+                       scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat)]
+
+
+def points_cloud(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
+                 mat: Material) -> list[Element]:
+    c8, mat = _colored(colors, mat)
+    return [PointCloud(key=part_key(key, "body"), vertices=points.astype(np.float32),
+                       colors=c8, size=scale[0], sizeY=scale[1], material=mat)]
+
+
+def triangle_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
+                  mat: Material) -> list[Element]:
+    """TRIANGLE_LIST: ``colors`` per vertex (already expanded), alpha already
+    multiplied by the marker's; coloured meshes are unlit, as in rviz."""
+    n = points.shape[0]
+    faces = np.arange(n, dtype=np.uint32).reshape(-1, 3)
+    props: dict[str, Any] = {}
+    if colors is not None:
+        c8 = colors_u8(colors)
+        props = {"colors": c8, "materialType": "basic"}
+        mat = vertex_material(c8)
+    return [TriMesh(key=part_key(key, "body"), vertices=points.astype(np.float32), faces=faces,
+                    scale=[scale[0], scale[1], scale[2]], material=mat, **props)]
+
+
+# -- text and meshes ----------------------------------------------------------------
+def text(key: str, content: str, height: float, mat: Material) -> list[Element]:
+    return [Text(key=part_key(key, "body"), text=content, fontSize=height, billboard=True,
+                 anchorX="center", anchorY="middle", material=mat)]
+
+
+def mesh(key: str, tag: type[Element], url: str, scale: Vec3, use_embedded: bool,
+         mat: Material | None) -> list[Element]:
+    return [tag(key=part_key(key, "body"), src=url, scale=[scale[0], scale[1], scale[2]],
+                useEmbeddedMaterials=use_embedded, material=mat)]
+
+
+def mesh_tag(uri: str) -> type[Element] | None:
+    """The loader element for a mesh URI, by its extension (query and fragment ignored)."""
+    path = uri.split("?", 1)[0].split("#", 1)[0].lower()
+    for ext, tag in MESH_TAGS.items():
+        if path.endswith(ext):
+            return tag
+    return None

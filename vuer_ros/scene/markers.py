@@ -1,0 +1,273 @@
+"""visualization_msgs/Marker -> a validated MarkerSpec with its geometry elements.
+
+``read_marker`` reads one Marker (by field name: rclpy or rosbags) whose
+action is ADD/MODIFY, checks it the way rviz2 does (plus a size limit), and
+returns a ``MarkerSpec``: the numbers the scene model needs (key, frame,
+stamp, pose, lifetime) and the geometry children for the marker's Group.
+A marker that cannot be shown raises ``MarkerError(kind, message)``; the
+message starts with the marker's key, e.g.
+``marker ns=arm id=3: colors has 5 entries for 4 points``. Fixable input
+(zero or non-unit quaternion) comes back as ``warnings``.
+
+Scale semantics per type: docs in ``marker_geometry.py`` and
+../shared/notes/rviz-marker-semantics.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..protocol.elements import Element
+from . import marker_geometry as geo
+from .errors import MarkerError
+from .keys import marker_key
+from .msg_fields import colors_array, duration_ns, points_array, stamp_ns
+from .transform import Transform
+
+# Marker.type
+ARROW, CUBE, SPHERE, CYLINDER, LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, POINTS, \
+    TEXT_VIEW_FACING, MESH_RESOURCE, TRIANGLE_LIST, ARROW_STRIP = range(13)
+TYPE_NAMES = ("ARROW", "CUBE", "SPHERE", "CYLINDER", "LINE_STRIP", "LINE_LIST", "CUBE_LIST",
+              "SPHERE_LIST", "POINTS", "TEXT_VIEW_FACING", "MESH_RESOURCE", "TRIANGLE_LIST",
+              "ARROW_STRIP")
+# Marker.action (ROS 2: MODIFY == ADD == 0; 1 is unused)
+ADD, DELETE, DELETEALL = 0, 2, 3
+
+# The most points one marker may carry. Checked on len(points) before any array
+# is built, so a 10-million-point marker is refused in microseconds.
+MAX_MARKER_POINTS = 1_000_000
+# ARROW_STRIP draws two elements per segment, so it has its own, lower limit.
+MAX_ARROW_STRIP_POINTS = 10_000
+# |q| further than this from 1 is normalised with a warning.
+QUATERNION_TOLERANCE = 1e-3
+# rviz2 (MarkerCommon::configureMarker) only expires markers with a lifetime above 100 us.
+MIN_LIFETIME_NS = 100_000
+
+USES_POINTS = frozenset({ARROW, LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, POINTS,
+                         TRIANGLE_LIST, ARROW_STRIP})
+USES_COLORS = frozenset({LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, POINTS, TRIANGLE_LIST})
+
+MeshResolver = Callable[[str], str]
+"""``resolve_mesh(uri) -> url`` for the browser; raises (any exception) when it cannot."""
+
+
+@dataclass(slots=True)
+class MarkerSpec:
+    """One validated ADD/MODIFY marker."""
+
+    ns: str
+    id: int
+    type: int
+    key: str                 # element key, keys.marker_key(ns, id)
+    frame_id: str            # one leading '/' stripped; '' means the fixed frame
+    stamp_ns: int
+    frame_locked: bool
+    pose: Transform          # unit quaternion
+    lifetime_ns: int         # 0: forever
+    children: list[Element]  # geometry, in the marker's pose frame
+    visible: bool
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+
+
+def same_elements(a: list[Element], b: list[Element]) -> bool:
+    """Whether two geometry lists would go on the wire identically (tags, keys,
+    props, packed arrays, children): a re-sent, unchanged marker emits nothing."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x is y:
+            continue
+        if x.tag != y.tag or x.key != y.key or x.props.keys() != y.props.keys():
+            return False
+        for name, v in x.props.items():
+            w = y.props[name]
+            if isinstance(v, np.ndarray) or isinstance(w, np.ndarray):
+                if not (isinstance(v, np.ndarray) and isinstance(w, np.ndarray)
+                        and v.shape == w.shape and v.dtype == w.dtype and np.array_equal(v, w)):
+                    return False
+            elif v != w:
+                return False
+        if not same_elements(x.children, y.children):  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def marker_label(ns: str, marker_id: int) -> str:
+    """``marker ns=arm id=3``: how problems name a marker (odd namespaces quoted)."""
+    shown = ns if ns and ns.isprintable() and " " not in ns and "'" not in ns else repr(ns)
+    return f"marker ns={shown} id={marker_id}"
+
+
+def _error(ns: str, mid: int, kind: str, text: str) -> MarkerError:
+    return MarkerError(kind, f"{marker_label(ns, mid)}: {text}")
+
+
+def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
+                max_points: int = MAX_MARKER_POINTS) -> MarkerSpec:
+    """Validate an ADD/MODIFY marker and build its geometry; raise MarkerError."""
+    ns = str(msg.ns)
+    mid = int(msg.id)
+    mtype = int(msg.type)
+
+    if not 0 <= mtype <= ARROW_STRIP:
+        raise _error(ns, mid, "type", f"unknown type {mtype} (known: 0..12, ARROW..ARROW_STRIP)")
+
+    # float64 fields arrive as Python floats (rclpy and rosbags alike): read as they are
+    pose = msg.pose
+    p, o = pose.position, pose.orientation
+    px, py, pz = p.x, p.y, p.z
+    qx, qy, qz, qw = o.x, o.y, o.z, o.w
+    s, c = msg.scale, msg.color
+    scale = (s.x, s.y, s.z)
+    color = (c.r, c.g, c.b, c.a)
+    if not math.isfinite(px + py + pz + qx + qy + qz + qw + scale[0] + scale[1] + scale[2]
+                         + color[0] + color[1] + color[2] + color[3]):
+        for name, vals in (("pose", (px, py, pz, qx, qy, qz, qw)), ("scale", scale),
+                           ("color", color)):
+            if not all(math.isfinite(v) for v in vals):
+                raise _error(ns, mid, "nan", f"{name} has a non-finite value {tuple(vals)}")
+
+    warnings: list[tuple[str, str]] = []
+    n2 = qx * qx + qy * qy + qz * qz + qw * qw
+    if n2 == 0.0:
+        qx, qy, qz, qw = 0.0, 0.0, 0.0, 1.0
+        warnings.append(("quaternion", f"{marker_label(ns, mid)}: orientation is all zeros; "
+                         "using the identity"))
+    elif abs(math.sqrt(n2) - 1.0) > QUATERNION_TOLERANCE:
+        n = math.sqrt(n2)
+        warnings.append(("quaternion", f"{marker_label(ns, mid)}: orientation has length {n:.6g}, "
+                         "not 1; normalised"))
+        qx, qy, qz, qw = qx / n, qy / n, qz / n, qw / n
+
+    key = marker_key(ns, mid)
+    mat = geo.material(color)
+    visible = color[3] > 0.0
+    points: np.ndarray | None = None
+    colors: np.ndarray | None = None
+
+    if mtype in USES_POINTS:
+        n = len(msg.points)
+        if n > max_points:
+            raise _error(ns, mid, "too_many_points", f"{TYPE_NAMES[mtype]} has {n} points, more than the "
+                       f"limit of {max_points} (MAX_MARKER_POINTS); split it into several markers")
+        if mtype == ARROW and n == 1:
+            raise _error(ns, mid, "points", "ARROW has 1 point; a point-to-point arrow needs exactly 2")
+        if mtype == ARROW_STRIP:
+            if n < 2:
+                raise _error(ns, mid, "points", f"ARROW_STRIP has {n} points; it needs at least 2")
+            if n > MAX_ARROW_STRIP_POINTS:
+                raise _error(ns, mid, "too_many_points", f"ARROW_STRIP has {n} points, more than the limit "
+                           f"of {MAX_ARROW_STRIP_POINTS} (MAX_ARROW_STRIP_POINTS)")
+        if mtype == LINE_LIST and n % 2:
+            raise _error(ns, mid, "points", f"LINE_LIST has an odd number of points ({n})")
+        if mtype == TRIANGLE_LIST and (n == 0 or n % 3):
+            raise _error(ns, mid, "points",
+                         f"TRIANGLE_LIST has {n} points; it needs a non-zero multiple of 3")
+        if mtype in USES_COLORS:
+            nc = len(msg.colors)
+            per_face = mtype == TRIANGLE_LIST and nc * 3 == n
+            if nc and nc != n and not per_face:
+                expected = f"{n} (one per point) or {n // 3} (one per triangle)" \
+                    if mtype == TRIANGLE_LIST else f"{n} (one per point) or 0"
+                raise _error(ns, mid, "colors",
+                             f"colors has {nc} entries for {n} points; expected {expected}")
+        if not (mtype == ARROW and n != 2):
+            points = points_array(msg.points)
+            if not np.isfinite(points).all():
+                bad = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
+                raise _error(ns, mid, "nan", f"points[{bad}] has a non-finite value {tuple(points[bad])}")
+        if mtype in USES_COLORS and len(msg.colors):
+            colors = colors_array(msg.colors)
+            if not np.isfinite(colors).all():
+                bad = int(np.flatnonzero(~np.isfinite(colors).all(axis=1))[0])
+                raise _error(ns, mid, "nan", f"colors[{bad}] has a non-finite value {tuple(colors[bad])}")
+
+    if mtype == CUBE:
+        children = geo.cube(key, scale, mat)
+    elif mtype == SPHERE:
+        children = geo.sphere(key, scale, mat)
+    elif mtype == CYLINDER:
+        children = geo.cylinder(key, scale, mat)
+    elif mtype == ARROW:
+        if points is None:
+            children = geo.arrow_from_pose(key, scale, mat)
+        else:
+            p0 = (float(points[0, 0]), float(points[0, 1]), float(points[0, 2]))
+            p1 = (float(points[1, 0]), float(points[1, 1]), float(points[1, 2]))
+            length = math.dist(p0, p1)
+            head = geo.ARROW_POINTS_HEAD_FRACTION * length if scale[2] == 0.0 \
+                else min(max(scale[2], 0.0), length)
+            children = geo.arrow_between(key, p0, p1, scale[0], scale[1], head, mat)
+    elif mtype == ARROW_STRIP:
+        assert points is not None
+        children = geo.arrow_strip(key, points, scale, mat)
+        if scale[0] + scale[1] == 0.0:
+            warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
+                             "scale.y == 0, nothing to draw"))
+            visible = False
+    elif mtype == TEXT_VIEW_FACING:
+        children = geo.text(key, str(msg.text), scale[2], mat)
+    elif mtype == MESH_RESOURCE:
+        children, visible = _mesh(msg, key, scale, color, resolve_mesh, ns, mid)
+    else:
+        assert points is not None
+        if colors is not None:
+            if mtype == TRIANGLE_LIST:
+                if colors.shape[0] * 3 == points.shape[0] and colors.shape[0] != points.shape[0]:
+                    colors = np.repeat(colors, 3, axis=0)
+                colors = colors.copy()
+                colors[:, 3] *= color[3]
+            visible = bool((colors[:, 3] > 0.0).any()) if colors.shape[0] else visible
+        if mtype == LINE_STRIP:
+            children = geo.line(key, points, False, scale[0], colors, mat)
+        elif mtype == LINE_LIST:
+            children = geo.line(key, points, True, scale[0], colors, mat)
+        elif mtype == CUBE_LIST:
+            children = geo.cube_list(key, points, scale, colors, mat)
+        elif mtype == SPHERE_LIST:
+            children = geo.sphere_list(key, points, scale, colors, mat)
+        elif mtype == POINTS:
+            children = geo.points_cloud(key, points, scale, colors, mat)
+        else:
+            children = geo.triangle_list(key, points, scale, colors, mat)
+
+    frame_id = str(msg.header.frame_id)
+    if frame_id.startswith("/"):
+        frame_id = frame_id[1:]
+    lifetime = duration_ns(msg.lifetime)
+    return MarkerSpec(ns=ns, id=mid, type=mtype, key=key, frame_id=frame_id,
+                      stamp_ns=stamp_ns(msg.header.stamp), frame_locked=bool(msg.frame_locked),
+                      pose=Transform((px, py, pz), (qx, qy, qz, qw)),
+                      lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,
+                      children=children, visible=visible, warnings=warnings)
+
+
+def _mesh(msg: Any, key: str, scale: tuple[float, float, float],
+          color: tuple[float, float, float, float], resolve_mesh: MeshResolver | None,
+          ns: str, mid: int) -> tuple[list[Element], bool]:
+    uri = str(msg.mesh_resource)
+    if not uri:
+        mesh_file = getattr(msg, "mesh_file", None)
+        if mesh_file is not None and len(getattr(mesh_file, "data", ())):
+            raise _error(ns, mid, "mesh", "MESH_RESOURCE with an embedded mesh_file is not "
+                         "supported; use mesh_resource")
+        raise _error(ns, mid, "mesh", "MESH_RESOURCE has an empty mesh_resource")
+    tag = geo.mesh_tag(uri)
+    if tag is None:
+        raise _error(ns, mid, "mesh", f"mesh_resource {uri!r} is not STL, OBJ, DAE, GLB or GLTF")
+    if resolve_mesh is None:
+        raise _error(ns, mid, "mesh",
+                     f"cannot load mesh_resource {uri!r}: no mesh resolver is configured")
+    try:
+        url = resolve_mesh(uri)
+    except Exception as e:  # the resolver says why; any failure skips this marker only
+        raise _error(ns, mid, "mesh", f"cannot load mesh_resource {uri!r}: {e}") from None
+    embedded = bool(msg.mesh_use_embedded_materials)
+    if embedded and color == (0.0, 0.0, 0.0, 0.0):
+        # rviz: embedded materials untinted (its default material is white, opaque)
+        return geo.mesh(key, tag, url, scale, True, geo.material((1.0, 1.0, 1.0, 1.0))), True
+    return geo.mesh(key, tag, url, scale, embedded, geo.material(color)), color[3] > 0.0

@@ -1,0 +1,75 @@
+"""Reading ROS messages by field name only.
+
+rclpy messages and rosbags messages (``rosbags.typesys``, any ROS 2 store)
+expose the same field names, so everything in the scene model reads them
+through these helpers and never imports a message class. Times are int
+nanoseconds throughout.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from operator import attrgetter
+from typing import Any, Sequence
+
+import numpy as np
+
+from .transform import Quat, Transform, Vec3
+
+_xyz = attrgetter("x", "y", "z")
+_rgba = attrgetter("r", "g", "b", "a")
+_xyzw = attrgetter("x", "y", "z", "w")
+
+NS_PER_S = 1_000_000_000
+
+
+def stamp_ns(stamp: Any) -> int:
+    """``builtin_interfaces/Time`` -> int nanoseconds."""
+    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
+
+
+def duration_ns(duration: Any) -> int:
+    """``builtin_interfaces/Duration`` -> int nanoseconds."""
+    return int(duration.sec) * NS_PER_S + int(duration.nanosec)
+
+
+def vec3(v: Any) -> Vec3:
+    """A ``Vector3`` or ``Point`` -> (x, y, z) floats."""
+    return (float(v.x), float(v.y), float(v.z))
+
+
+def quat(q: Any) -> Quat:
+    """A ``Quaternion`` -> (x, y, z, w) floats (not normalised)."""
+    return (float(q.x), float(q.y), float(q.z), float(q.w))
+
+
+def rgba(c: Any) -> tuple[float, float, float, float]:
+    return (float(c.r), float(c.g), float(c.b), float(c.a))
+
+
+def transform_of(tf_msg: Any) -> Transform:
+    """``geometry_msgs/Transform`` -> Transform (rotation as sent)."""
+    return Transform(vec3(tf_msg.translation), quat(tf_msg.rotation))
+
+
+def pose_of(pose: Any) -> Transform:
+    """``geometry_msgs/Pose`` -> Transform (orientation as sent)."""
+    return Transform(vec3(pose.position), quat(pose.orientation))
+
+
+def points_array(points: Sequence[Any]) -> np.ndarray:
+    """A list of ``Point`` -> (N, 3) float64 array, in one pass without a Python loop body."""
+    n = len(points)
+    if n == 0:
+        return np.zeros((0, 3))
+    flat = np.fromiter(chain.from_iterable(map(_xyz, points)), dtype=np.float64, count=3 * n)
+    return flat.reshape(n, 3)
+
+
+def colors_array(colors: Sequence[Any]) -> np.ndarray:
+    """A list of ``ColorRGBA`` -> (N, 4) float64 array of r, g, b, a."""
+    n = len(colors)
+    if n == 0:
+        return np.zeros((0, 4))
+    flat = np.fromiter(chain.from_iterable(map(_rgba, colors)), dtype=np.float64, count=4 * n)
+    return flat.reshape(n, 4)
