@@ -1,0 +1,73 @@
+// Bundles the browser client into ../vuer_ros/client_build/ (served by the Python server).
+//   node build.mjs           minified production bundle
+//   node build.mjs --dev     unminified, with an external source map
+//   node build.mjs --watch   rebuild on change (implies --dev)
+import * as esbuild from 'esbuild';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outdir = join(here, '..', 'vuer_ros', 'client_build');
+const watch = process.argv.includes('--watch');
+const dev = watch || process.argv.includes('--dev');
+const target = ['chrome110', 'firefox115', 'safari16'];
+
+// The JPEG/PNG encoder runs in a Web Worker. It is bundled first and inlined into
+// client.js as a string (started from a blob URL), so the page needs no second fetch
+// and works whatever path the server mounts the bundle under.
+async function buildWorkerSource() {
+  const res = await esbuild.build({
+    entryPoints: [join(here, 'src', 'encode-worker.js')],
+    bundle: true, write: false, format: 'iife', minify: !dev, target,
+  });
+  return res.outputFiles[0].text;
+}
+
+const inlineWorker = {
+  name: 'inline-worker',
+  setup(build) {
+    build.onResolve({ filter: /^virtual:encode-worker$/ }, () => ({ path: 'encode-worker', namespace: 'inline-worker' }));
+    build.onLoad({ filter: /.*/, namespace: 'inline-worker' }, async () => ({
+      contents: `export default ${JSON.stringify(await buildWorkerSource())};`,
+      loader: 'js',
+      watchFiles: [join(here, 'src', 'encode-worker.js')],
+    }));
+  },
+};
+
+const copyHtml = {
+  name: 'copy-html',
+  setup(build) {
+    build.onEnd(async (result) => {
+      if (result.errors.length) return;
+      await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+    });
+  },
+};
+
+const options = {
+  entryPoints: [join(here, 'src', 'main.js')],
+  outfile: join(outdir, 'client.js'),
+  bundle: true,
+  format: 'iife',
+  target,
+  minify: !dev,
+  sourcemap: dev ? 'linked' : false,
+  legalComments: 'none',
+  loader: { '.json': 'json' },
+  logLevel: 'warning',
+  plugins: [inlineWorker, copyHtml],
+};
+
+await mkdir(outdir, { recursive: true });
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+  console.log(`watching; output in ${outdir}`);
+} else {
+  const t0 = performance.now();
+  await esbuild.build(options);
+  const size = (await stat(options.outfile)).size;
+  console.log(`built ${options.outfile} (${(size / 1024).toFixed(0)} KiB) in ${(performance.now() - t0).toFixed(0)} ms`);
+}

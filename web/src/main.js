@@ -1,0 +1,78 @@
+// Entry point: wires the viewer, scene graph, event queue, grabs and the connection.
+// Page URL: /?ws=ws://HOST:PORT&renderer=headless&id=TOKEN (docs/protocol.md).
+import { CameraControls } from './controls.js';
+import { Connection } from './connection.js';
+import { Dispatcher } from './dispatch.js';
+import { Encoder } from './encoder.js';
+import { Grabber } from './grab.js';
+import { Loads } from './loads.js';
+import { SceneGraph } from './scene.js';
+import { Viewer } from './viewer.js';
+
+const params = new URLSearchParams(location.search);
+const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+const statusLine = document.getElementById('status');
+
+function status(text) {
+  if (statusLine) statusLine.textContent = text;
+}
+
+const headless = params.get('renderer') === 'headless';
+const viewer = new Viewer(document.getElementById('viewport') ?? document.body, { headless });
+const loads = new Loads(() => viewer.requestRender());
+let controls = null;
+const graph = new SceneGraph(viewer.content, {
+  warn: (message) => console.warn(`vuer_ros: ${message}`),
+  requestRender: () => viewer.requestRender(),
+  loads,
+  setBackground: (value) => viewer.setBackground(value),
+  setUp: (up) => { viewer.setUp(up); controls?.setUp(); },
+});
+viewer.hasLights = () => graph.lights > 0;
+
+let ready = false;
+let connection = null;
+const grabber = new Grabber(viewer, graph, loads, new Encoder());
+const dispatcher = new Dispatcher(graph, {
+  GRAB_RENDER: (event, reply) => grabber.handle(event, reply),
+  applied: (event) => {
+    if (event.etype === 'SET' && !ready && connection?.open) {
+      ready = true;
+      status('');
+    }
+  },
+  changed: () => viewer.requestRender(),
+});
+
+connection = new Connection(wsUrl, {
+  onOpen: () => {
+    status('connected');
+    connection.send('INIT', {
+      clientType: 'vuer_ros',
+      renderer: params.get('renderer') ?? 'browser',
+      id: params.get('id'),
+      userAgent: navigator.userAgent,
+      width: viewer.width,
+      height: viewer.height,
+    });
+  },
+  onEvent: (event, socket) => {
+    // an RPC answer goes back on the connection that asked
+    const reply = (value) => connection.send(event.rtype, value, event.key ?? null, socket);
+    dispatcher.push(event, reply);
+  },
+  onClose: () => {
+    ready = false;
+    status('reconnecting…');
+  },
+});
+
+controls = new CameraControls(viewer, (camera) => connection.send('CAMERA_MOVE', { camera }, 'defaultCamera'));
+
+// Debug handle for tests.
+window.__vuerRos = {
+  get ready() { return ready; },
+  get eventsApplied() { return dispatcher.applied; },
+  nodeCount: () => graph.size,
+  viewer, graph,
+};
