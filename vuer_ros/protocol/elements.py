@@ -145,7 +145,6 @@ class DefaultScene(Scene):
 
 Group = _element("Group", "A transform node: position/quaternion/scale/matrix apply to children.")
 VuerGroup = Group
-Frame = _element("Frame", "Deprecated alias of Group kept for old scenes.")
 
 # --- primitives (args are three.js constructor arguments) -----------------
 Box = _element("Box", "args=[width, height, depth] along local x, y, z.")
