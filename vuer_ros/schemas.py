@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .protocol import elements as _elements
 from .protocol.elements import (ALL_TAGS, AmbientLight, Arrow, Box, CameraView, Cone, CubeList,
-                                Cylinder, Dae, DefaultScene, DirectionalLight, Element, Frame, Frustum,
+                                Cylinder, Dae, DefaultScene, DirectionalLight, Element, Frustum,
                                 Glb, GrabRender, Grid, Group, HemisphereLight, Line, Obj, Plane,
                                 PointCloud, Scene, Sphere, SphereList, Stl, Text, TriMesh, VuerGroup,
                                 to_wire_node, to_wire_value)

@@ -58,7 +58,10 @@ def pose_of(pose: Any) -> Transform:
 
 
 def points_array(points: Sequence[Any]) -> np.ndarray:
-    """A list of ``Point`` -> (N, 3) float64 array, in one pass without a Python loop body."""
+    """A list of ``Point`` -> (N, 3) float64 array, in one pass without a Python loop body.
+    An (N, 3) array (points already decoded from CDR, vuer_ros.ros.marker_cdr) is taken as is."""
+    if isinstance(points, np.ndarray):
+        return np.asarray(points, dtype=np.float64).reshape(-1, 3)
     n = len(points)
     if n == 0:
         return np.zeros((0, 3))
@@ -67,7 +70,9 @@ def points_array(points: Sequence[Any]) -> np.ndarray:
 
 
 def colors_array(colors: Sequence[Any]) -> np.ndarray:
-    """A list of ``ColorRGBA`` -> (N, 4) float64 array of r, g, b, a."""
+    """A list of ``ColorRGBA`` -> (N, 4) float64 array of r, g, b, a (an (N, 4) array as is)."""
+    if isinstance(colors, np.ndarray):
+        return np.asarray(colors, dtype=np.float64).reshape(-1, 4)
     n = len(colors)
     if n == 0:
         return np.zeros((0, 4))
