@@ -77,10 +77,13 @@ class Vuer(VuerServer):
     folders are served at ``/files/workspace/``.
     """
 
-    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+    def __init__(self, host: str | None = None, port: int | None = None, *,
                  client_dir: str | os.PathLike[str] | None = None,
                  mounts: Mapping[str, str | os.PathLike[str]] | None = None,
                  queue_len: int | None = None, **options: Any) -> None:
+        # vuer reads VUER_HOST / VUER_PORT from the environment: so do we (port 0 = any free port)
+        host = host or os.environ.get("VUER_HOST") or DEFAULT_HOST
+        port = int(os.environ.get("VUER_PORT", DEFAULT_PORT)) if port is None else port
         client_dir = client_dir or options.pop("client_root", None)
         workspace = options.pop("static_root", None) or options.pop("workspace", None)
         mounts = dict(mounts or {})
