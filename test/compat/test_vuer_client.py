@@ -1,0 +1,289 @@
+"""Compatibility with the real Vuer browser client (the one bundled in the
+``vuer`` wheel, folder ``vuer/client_build``): our server serves that client,
+headless Chromium runs it, our elements make the scene, and a ``grab_render``
+JPEG must show the objects where the pinhole model puts them.
+
+How the camera is known: the Vuer client reports its camera only from a camera
+control with ``stream`` on (``SceneCameraControl(stream=True)``), as a
+``CAMERA_MOVE`` event. Our ``DefaultScene`` has no Vuer camera elements, so the
+scene adds two Vuer-only nodes to ``bgChildren`` as plain dicts (our client
+ignores unknown tags): ``SceneCamera`` (pose + fov, so the view is known to
+hold the objects) and ``SceneCameraControl(stream=True)``. The expected image
+positions are computed from the pose the client *reports* (position,
+quaternion, fov, zoom, size), not from what we asked for.
+
+Offline, the Vuer client fails to fetch fonts/HDRIs from CDNs; it must still
+render primitives. It also draws an axes gizmo at the orbit target (a red
+"X" disc among others), so the red box is found as the largest red blob and
+the objects are placed away from the origin.
+
+Elements seen to render in Vuer client 0.0.102 (pkg ``@vuer-ai/vuer``) with
+our wire form: Box, Sphere, Cylinder, Cone, Plane, Group nesting with
+quaternion, Arrow, Frustum, PointCloud/TriMesh only with float16 vertices,
+Line only with list points and a top-level ``color``. Not: Text (font from a
+CDN), TriMesh/PointCloud with our float32 vertices (decoded as float16),
+packed Line points (crashes the scene until the next SET), CubeList/SphereList
+(ours).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from vuer_ros.protocol import ClientEvent
+from vuer_ros.render.browser import HeadlessBrowser
+from vuer_ros.render.camera import RenderCamera, quat_multiply, quat_to_matrix
+from vuer_ros.schemas import Box, DefaultScene, Group, Sphere
+from vuer_ros.server import VuerServer, VuerSession
+
+# three.js camera frame -> optical frame: turn 180 degrees about X (camera.py's convention)
+THREE_TO_OPTICAL = (1.0, 0.0, 0.0, 0.0)
+
+TEST_TIMEOUT = 30.0
+CAMERA_EYE, CAMERA_TARGET, CAMERA_FOV = [3.0, 2.0, 2.0], [0.0, 0.0, 0.0], 50.0
+
+# Group nesting: base (90 deg about Z) > arm (30 deg about X) > red box
+BASE_POS, BASE_QUAT = [0.2, -0.1, 0.0], [0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4)]
+ARM_POS, ARM_QUAT = [-0.9, -0.3, 0.3], [math.sin(math.pi / 12), 0.0, 0.0, math.cos(math.pi / 12)]
+BOX_POS, BOX_SIZE = [0.0, 0.0, 0.1], [0.5, 0.5, 0.5]
+SPHERE_POS, SPHERE_RADIUS = [-0.3, 1.0, 0.3], 0.25
+
+CENTROID_TOLERANCE_PX = 3.0
+MIN_IOU = 0.8
+
+
+def vuer_client_dir() -> Path | None:
+    """The client bundled in the vuer wheel, found without importing vuer."""
+    spec = importlib.util.find_spec("vuer")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "client_build"
+    return path if (path / "index.html").is_file() else None
+
+
+def vuer_camera_nodes() -> list[dict[str, Any]]:
+    """Vuer-only scene nodes: a known view, and a control that streams CAMERA_MOVE."""
+    return [
+        {"tag": "SceneCamera", "key": "SceneCamera", "position": CAMERA_EYE, "lookAt": CAMERA_TARGET,
+         "fov": CAMERA_FOV},
+        {"tag": "SceneCameraControl", "key": "SceneCameraControl", "makeDefault": True, "stream": True},
+    ]
+
+
+# -- geometry: world poses through the Group chain ---------------------------------------------
+def pose_matrix(position: list[float], quaternion: list[float]) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, :3] = quat_to_matrix(quaternion)
+    m[:3, 3] = position
+    return m
+
+
+def box_corners_world() -> np.ndarray:
+    world = (pose_matrix(BASE_POS, BASE_QUAT) @ pose_matrix(ARM_POS, ARM_QUAT)
+             @ pose_matrix(BOX_POS, [0.0, 0.0, 0.0, 1.0]))
+    half = np.asarray(BOX_SIZE) / 2
+    corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]) * half
+    return corners @ world[:3, :3].T + world[:3, 3]
+
+
+def sphere_points_world(n: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(n, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    return np.asarray(SPHERE_POS) + SPHERE_RADIUS * directions
+
+
+def scene() -> DefaultScene:
+    return DefaultScene(
+        Group(
+            Group(
+                Box(key="red-box", args=BOX_SIZE, position=BOX_POS, material={"color": "red"}),
+                key="arm", position=ARM_POS, quaternion=ARM_QUAT,
+            ),
+            key="base", position=BASE_POS, quaternion=BASE_QUAT,
+        ),
+        Sphere(key="magenta-sphere", args=[SPHERE_RADIUS, 48, 24], position=SPHERE_POS,
+               material={"color": "#ff00ff"}),
+        bgChildren=vuer_camera_nodes(),
+        grid=False,  # the Vuer client draws our Grid in the XY or the XZ plane (it varies), across the box
+    )
+
+
+# -- the camera the client reports -------------------------------------------------------------
+def render_camera_from_event(camera: dict[str, Any], frame_width: int, frame_height: int) -> RenderCamera:
+    """RenderCamera for a frame of the given size from a CAMERA_MOVE ``value.camera``.
+
+    The frame is the canvas in device pixels (CSS size * dpr, / downsample): the
+    vertical fov holds at any scale, so only the size changes."""
+    assert camera.get("ctype", "perspective") == "perspective", f"camera is not perspective: {camera}"
+    zoom = float(camera.get("zoom") or 1.0)
+    fov = math.degrees(2 * math.atan(math.tan(math.radians(float(camera["fov"])) / 2) / zoom))
+    optical = quat_multiply(camera["quaternion"], THREE_TO_OPTICAL)
+    return RenderCamera(width=frame_width, height=frame_height, fov_y=fov, near=float(camera["near"]),
+                        far=float(camera["far"]), position=np.asarray(camera["position"], float),
+                        orientation=optical)
+
+
+# -- finding the objects in the image ----------------------------------------------------------
+def hue_mask(bgr: np.ndarray, hues: list[tuple[int, int]]) -> np.ndarray:
+    """Saturated pixels with an OpenCV hue (0-179) in any of the ranges."""
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    in_hue = np.zeros(h.shape, bool)
+    for lo, hi in hues:
+        in_hue |= (h >= lo) & (h <= hi)
+    return in_hue & (s >= 150) & (v >= 60)
+
+
+def largest_blob(mask: np.ndarray) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros_like(mask)
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == biggest
+
+
+def centroid(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean(), ys.mean()])
+
+
+def expected_silhouette(uv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Filled convex hull of projected points (sub-pixel exact, pixel centres at integers)."""
+    hull = cv2.convexHull(np.round(uv * 16).astype(np.int32))
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+# -- the browser side ----------------------------------------------------------------------------
+class CameraMoves:
+    """Collects CAMERA_MOVE events from one session."""
+
+    def __init__(self, server: VuerServer) -> None:
+        self.events: list[tuple[float, dict[str, Any]]] = []
+        self.arrived = asyncio.Event()
+        self.session: VuerSession | None = None
+        self.remove = server.on("CAMERA_MOVE", self._on)
+
+    def _on(self, event: ClientEvent, session: VuerSession) -> None:
+        value = event.value if isinstance(event.value, dict) else {}
+        camera = value.get("camera")
+        if isinstance(camera, dict) and (self.session is None or session is self.session):
+            self.events.append((time.monotonic(), camera))
+            self.arrived.set()
+
+    async def settled(self, quiet: float = 0.4, timeout: float = 10.0) -> dict[str, Any]:
+        """The latest camera once none has arrived for ``quiet`` seconds."""
+        try:
+            await asyncio.wait_for(self.arrived.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"the Vuer client sent no CAMERA_MOVE within {timeout} s; it sends one only from a camera "
+                "control with stream=True (SceneCameraControl in bgChildren)") from None
+        while time.monotonic() - self.events[-1][0] < quiet:
+            await asyncio.sleep(quiet / 4)
+        return self.events[-1][1]
+
+
+async def grab_jpeg(session: VuerSession) -> tuple[bytes, dict[str, Any], np.ndarray]:
+    response = await session.grab_render(quality=0.95, downsample=1, ttl=5.0)
+    value = response.value
+    assert isinstance(value, dict) and isinstance(value.get("frame"), bytes), \
+        f"GRAB_RENDER answer has no JPEG frame: { {k: type(v).__name__ for k, v in (value or {}).items()} }"
+    image = cv2.imdecode(np.frombuffer(value["frame"], np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, "the frame is not a decodable JPEG"
+    return value["frame"], value, image
+
+
+def describe(name: str, found: np.ndarray, expected: np.ndarray, camera: RenderCamera) -> str:
+    return (f"{name}: found {int(found.sum())} px centred at {np.round(centroid(found), 1).tolist() if found.any() else None}, "
+            f"expected {int(expected.sum())} px centred at {np.round(centroid(expected), 1).tolist()} "
+            f"(camera {camera.width}x{camera.height} fov_y {camera.fov_y:.2f} at {np.round(camera.position, 3).tolist()})")
+
+
+async def render_in_vuer_client(client_dir: Path, tmp_path: Path) -> dict[str, Any]:
+    async with VuerServer(port=0, client_dir=client_dir) as server:
+        moves = CameraMoves(server)
+        server.set @ scene()
+        async with HeadlessBrowser(server, 640, 480, restart=False, start_timeout=20.0) as browser:
+            session = browser.session
+            moves.session = session
+            camera_event = await moves.settled()
+            # the scene may mount a little after the camera: grab until both objects show
+            for _ in range(6):
+                jpeg, value, image = await grab_jpeg(session)
+                red = largest_blob(hue_mask(image, [(0, 8), (172, 179)]))
+                magenta = largest_blob(hue_mask(image, [(140, 160)]))
+                if red.sum() > 200 and magenta.sum() > 200:
+                    break
+                await asyncio.sleep(0.5)
+            camera_after = moves.events[-1][1]
+            return {"jpeg": jpeg, "value": value, "image": image, "red": red, "magenta": magenta,
+                    "camera": camera_event, "camera_after": camera_after, "info": session.info}
+
+
+def test_vuer_client_renders_our_scene_where_the_pinhole_model_says(tmp_path: Path) -> None:
+    client_dir = vuer_client_dir()
+    if client_dir is None:
+        pytest.skip("the vuer package (with its bundled client_build) is not installed")
+    started = time.monotonic()
+    result = asyncio.run(asyncio.wait_for(render_in_vuer_client(client_dir, tmp_path), TEST_TIMEOUT))
+    image, value, camera_event = result["image"], result["value"], result["camera"]
+    jpeg_path = tmp_path / "vuer_client_grab.jpg"
+    jpeg_path.write_bytes(result["jpeg"])
+    print(f"\nVuer client {result['info'].get('pkg')} {result['info'].get('pkgVersion')}: grabbed "
+          f"{image.shape[1]}x{image.shape[0]} in {time.monotonic() - started:.1f} s -> {jpeg_path}")
+
+    # the camera the client reports: the one we asked for, still
+    assert result["camera_after"] == camera_event, \
+        f"the Vuer camera moved during the grab: {camera_event} -> {result['camera_after']}"
+    assert np.allclose(camera_event["position"], CAMERA_EYE, atol=1e-3), \
+        f"CAMERA_MOVE position {camera_event['position']} is not the SceneCamera's {CAMERA_EYE}"
+    assert np.allclose(camera_event["matrix"][12:15], camera_event["position"], atol=1e-6)
+
+    # frame size: canvas CSS size (CAMERA_MOVE width/height) * dpr
+    height, width = image.shape[:2]
+    dpr = float(value.get("dpr") or 1.0)
+    assert (value.get("width"), value.get("height")) == (width, height), \
+        f"response says {value.get('width')}x{value.get('height')}, the JPEG is {width}x{height}"
+    assert abs(width - camera_event["width"] * dpr) <= 1 and abs(height - camera_event["height"] * dpr) <= 1, \
+        f"frame {width}x{height} is not the canvas {camera_event['width']}x{camera_event['height']} * dpr {dpr}"
+    assert abs(camera_event["aspect"] - width / height) < 0.01, \
+        f"camera aspect {camera_event['aspect']} != frame aspect {width / height:.4f}"
+    camera = render_camera_from_event(camera_event, width, height)
+
+    expected_box = expected_silhouette(camera.project(box_corners_world()), (height, width))
+    expected_sphere = expected_silhouette(camera.project(sphere_points_world()), (height, width))
+
+    overlay = image.copy()
+    for mask, colour in ((expected_box, (0, 255, 0)), (expected_sphere, (255, 255, 0))):
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(overlay, contours, -1, colour, 1)
+    overlay_path = tmp_path / "vuer_client_expected_outlines.png"
+    cv2.imwrite(str(overlay_path), overlay)
+    where = f"\n  grabbed image: {jpeg_path}\n  with expected outlines: {overlay_path}"
+
+    for name, found, expected in (("red box (nested Groups)", result["red"], expected_box),
+                                  ("magenta sphere", result["magenta"], expected_sphere)):
+        message = describe(name, found, expected, camera) + where
+        assert found.sum() > 0.5 * expected.sum(), "not rendered / too small: " + message
+        distance = float(np.linalg.norm(centroid(found) - centroid(expected)))
+        assert distance <= CENTROID_TOLERANCE_PX, f"centroid off by {distance:.1f} px: " + message
+        overlap = iou(found, expected)
+        assert overlap >= MIN_IOU, f"silhouette IoU {overlap:.2f} < {MIN_IOU}: " + message
+        print(f"  {name}: centroid off by {distance:.2f} px, IoU {overlap:.3f}")
