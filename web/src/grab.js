@@ -6,6 +6,7 @@
 import * as THREE from 'three';
 import { DepthReader } from './depth.js';
 import { CAMERA_DEFAULTS } from './elements/cameras.js';
+import { flushDisposedMaterials } from './materials.js';
 
 const FORMATS = { jpeg: 'jpeg', jpg: 'jpeg', png: 'png', rgba: 'rgba' };
 const LOAD_WAIT_MS = 2000;
@@ -151,6 +152,7 @@ export class Grabber {
     renderer.readRenderTargetPixels(target, 0, 0, width, height, pixels);
     const depth = wantDepth ? this.depth.read(target, camera, width, height) : null;
     renderer.setRenderTarget(null);
+    flushDisposedMaterials();
     return { pixels, depth };
   }
 }

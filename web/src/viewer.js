@@ -9,7 +9,7 @@
 // without it, 640x480). There it is redrawn at most once a second, so a page
 // screenshot taken for debugging is at most that stale.
 import * as THREE from 'three';
-import { parseColor } from './materials.js';
+import { flushDisposedMaterials, parseColor } from './materials.js';
 
 export const DEFAULT_BACKGROUND = '#303030'; // rviz's default background (48, 48, 48)
 
@@ -98,5 +98,6 @@ export class Viewer {
     this.prepare();
     this.renderer.setRenderTarget(null);
     this.renderer.render(this.scene, this.camera);
+    flushDisposedMaterials();
   }
 }

@@ -15,7 +15,7 @@
 //   per-instance cost is small next to drawing it, and a pulled template of 10k
 //   spheres would need ~60 MB of static vertices.
 import * as THREE from 'three';
-import { linearColors, makeMaterial, withInstanceAlpha } from '../materials.js';
+import { disposeMaterial, linearColors, makeMaterial, withInstanceAlpha } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32 } from '../packed.js';
 import { Element, any } from './base.js';
 
@@ -130,7 +130,7 @@ export class CubeList extends Element {
     }
     const mesh = this.content;
     if (rebuild || any(changed, ['material', 'materialType']) || it.translucent !== this.translucent) {
-      mesh.material.dispose();
+      disposeMaterial(mesh.material);
       mesh.material = pullItems(makeMaterial(props, { transparent: it.translucent }), this.uniforms);
       this.translucent = it.translucent;
     }

@@ -3,7 +3,7 @@
 // optional float32 normals (computed otherwise).
 import * as THREE from 'three';
 import { setGeometry } from '../geometry.js';
-import { linearColors, makeMaterial } from '../materials.js';
+import { disposeMaterial, linearColors, makeMaterial } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32, toUint32 } from '../packed.js';
 import { Element, any } from './base.js';
 
@@ -63,7 +63,7 @@ export class TriMesh extends Element {
     }
 
     if (any(changed, ['material', 'materialType']) || channels !== this.channels || translucent !== this.translucent) {
-      mesh.material.dispose();
+      disposeMaterial(mesh.material);
       // rviz draws triangle lists from both sides
       mesh.material = makeMaterial(props, { side: THREE.DoubleSide, vertexColors: channels > 0, transparent: translucent });
     }
