@@ -43,8 +43,8 @@ data_files = [
     ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
     ('share/' + package_name, ['package.xml']),
 ]
-for sub, pattern in (('launch', 'launch/*.py'), ('config', 'config/*.yaml')):
-    found = _rel_glob(pattern)
+for sub, patterns in (('launch', ['launch/*.py']), ('config', ['config/*.yaml', 'config/*.rviz'])):
+    found = [f for pattern in patterns for f in _rel_glob(pattern)]
     if found:
         data_files.append(('share/%s/%s' % (package_name, sub), found))
 

@@ -6,6 +6,8 @@ field name, so rclpy and rosbags messages drive the same code.
 - ``SceneModel``: the whole thing (scene_model.py);
 - ``TfTree``: the TF buffer with tf2 semantics (tf_tree.py);
 - ``read_marker``: one Marker -> validated ``MarkerSpec`` with its elements (markers.py);
+- ``read_urdf`` / ``read_urdf_file``: a URDF -> ``RobotDescription`` (urdf.py), shown
+  by ``SceneModel.set_robot`` as ``RobotModel`` link groups (robot_model.py);
 - ``ProblemLog``: bad input logged once per cause (problems.py);
 - keys of emitted elements: keys.py.
 """
@@ -19,15 +21,19 @@ from .errors import (
                      TfLookupError,
                      TfLoopError,
                      TfRejectedError,
+                     UrdfError,
 )
-from .keys import frame_key, marker_key, part_key
+from .keys import frame_key, marker_key, part_key, robot_link_key
 from .markers import MAX_MARKER_POINTS, MarkerSpec, read_marker
 from .problems import ProblemLog
+from .robot_model import RobotModel, build_robot_model
 from .scene_model import SceneModel
 from .tf_tree import TfEdge, TfTree, TfUpdate
 from .transform import Transform
+from .urdf import RobotDescription, read_urdf, read_urdf_file
 
-__all__ = ["MAX_MARKER_POINTS", "MarkerError", "MarkerSpec", "ProblemLog", "SceneError",
-           "SceneModel", "TfConnectivityError", "TfEdge", "TfError", "TfExtrapolationError",
-           "TfLookupError", "TfLoopError", "TfRejectedError", "TfTree", "TfUpdate", "Transform",
-           "frame_key", "marker_key", "part_key", "read_marker"]
+__all__ = ["MAX_MARKER_POINTS", "MarkerError", "MarkerSpec", "ProblemLog", "RobotDescription",
+           "RobotModel", "SceneError", "SceneModel", "TfConnectivityError", "TfEdge", "TfError",
+           "TfExtrapolationError", "TfLookupError", "TfLoopError", "TfRejectedError", "TfTree",
+           "TfUpdate", "Transform", "UrdfError", "build_robot_model", "frame_key", "marker_key",
+           "part_key", "read_marker", "read_urdf", "read_urdf_file", "robot_link_key"]

@@ -56,3 +56,8 @@ class MarkerError(SceneError):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+class UrdfError(SceneError):
+    """A robot description that cannot be read as URDF; the message names its
+    source (``/robot_description``, a file) and what is wrong."""

@@ -5,8 +5,11 @@ Every key the scene model emits has one of these forms::
     tf:<frame>                 the Group of TF frame <frame>
     marker:<ns>:<id>           the Group of marker (ns, id), carrying its pose
     marker:<ns>:<id>#<part>    a geometry node inside that marker (body, shaft, head, ...)
+    robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
+    robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
+                               robot:<link>#visual<i>#body
 
-``<frame>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
+``<frame>``, ``<link>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
 characters, non-ASCII) becomes ``%XX`` per UTF-8 byte, as in a URL. So
 ``frame "my robot:base"`` is ``tf:my%20robot%3Abase``. ``<id>`` is the decimal
@@ -25,6 +28,7 @@ _SAFE = "_-.~/"
 
 FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
+ROBOT_PREFIX = "robot:"
 
 
 @lru_cache(maxsize=65536)
@@ -45,6 +49,11 @@ def frame_key(frame: str) -> str:
 def marker_key(ns: str, marker_id: int) -> str:
     """Key of the Group of marker ``(ns, marker_id)``."""
     return f"{MARKER_PREFIX}{escape(ns)}:{int(marker_id)}"
+
+
+def robot_link_key(link: str) -> str:
+    """Key of the Group holding URDF link ``link``'s visuals (a child of ``tf:<link>``)."""
+    return ROBOT_PREFIX + escape(link)
 
 
 def part_key(key: str, part: str) -> str:

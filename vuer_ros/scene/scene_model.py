@@ -29,6 +29,13 @@ The scene it keeps (keys: ``keys.py``):
 - Each group shows its link's newest value. rviz draws a frame at the latest
   time common to its whole chain; the two differ only while a slower link in
   the chain has not caught up (at most that link's publish period).
+- A robot model (a URDF from /robot_description or a file; robot_model.py)
+  hangs each link's visuals in a ``robot:<link>`` group under ``tf:<link>``,
+  so the robot moves with TF as rviz's RobotModel display shows it; a link
+  without TF is hidden (and, after ``marker_tf_timeout_ns``, reported once).
+  A new description replaces the model (only the links that differ are sent);
+  one that is not a URDF clears it, as rviz does; an identical one changes
+  nothing.
 - Markers follow rviz2 (../shared/notes/rviz-marker-semantics.md): (ns, id)
   identity, ADD/MODIFY replaces (an UPSERT with strict=True, so a type change
   rebuilds the children), DELETE, DELETEALL (one namespace when ns is set),
@@ -61,8 +68,8 @@ import numpy as np
 
 from ..protocol.elements import DefaultScene, Element, Group, Scene
 from ..protocol.events import Add, Remove, ServerEvent, Set, Update, Upsert
-from .errors import MarkerError, TfError, TfExtrapolationError, TfRejectedError
-from .keys import frame_key, marker_key
+from .errors import MarkerError, TfError, TfExtrapolationError, TfRejectedError, UrdfError
+from .keys import frame_key, marker_key, robot_link_key
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
 from .markers import (
     ADD,
@@ -76,8 +83,10 @@ from .markers import (
 )
 from .msg_fields import stamp_ns, transform_of
 from .problems import ProblemLog
+from .robot_model import RobotModel, build_robot_model
 from .tf_tree import DEFAULT_CACHE_TIME_NS, TfTree, TfUpdate, format_time, strip_slash
 from .transform import IDENTITY, Transform
+from .urdf import RobotDescription, read_urdf
 
 # How long a frame_locked=false marker waits for the TF at its stamp.
 DEFAULT_MARKER_TF_TIMEOUT_NS = 5_000_000_000
@@ -137,6 +146,12 @@ class SceneModel:
         self._waiting_checked_at = -1
         self._unreachable_roots: set[str] = set()
         self._missing_frames: set[str] = set()
+        # the robot model (robot_model.py) and which link groups the browser has
+        self._robot: RobotModel | None = None
+        self._shown_robot: dict[str, Element] = {}       # link -> its robot:<link> group
+        self._robot_dirty = False
+        self._robot_since: int | None = None             # clock when the robot was set
+        self._robot_subjects: set[Any] = set()           # its problems' subjects
 
     # -- configuration ------------------------------------------------------------
     @property
@@ -222,6 +237,98 @@ class SceneModel:
             self._marker_dirty[mid] = None
             self.problems.resolve(("marker",) + mid)
         self._place_waiting(force=True)
+        self._check_robot_links()
+
+    # -- robot model ------------------------------------------------------------------------
+    @property
+    def robot(self) -> RobotModel | None:
+        """The robot model shown (None: no robot description)."""
+        return self._robot
+
+    def on_robot_description(self, msg: Any, source: str = "/robot_description") -> list[str]:
+        """A std_msgs/String robot description (its ``data``; see ``set_robot_description``),
+        or what ``urdf.read_urdf``/``read_urdf_file`` returned or raised elsewhere (a
+        ``RobotDescription`` or a ``UrdfError``: a file read at start, a parse done on
+        another thread)."""
+        if isinstance(msg, RobotDescription):
+            return self.set_robot(msg)
+        if isinstance(msg, UrdfError):
+            return self.robot_failed(msg)
+        return self.set_robot_description(str(msg.data), source)
+
+    def set_robot_description(self, urdf: str | bytes, source: str = "robot_description",
+                              base_dir: str | None = None) -> list[str]:
+        """A URDF text: replaces the robot model. Text that is not a URDF clears
+        the model (as rviz does) and is reported. Returns the problems found
+        (each logged once per cause)."""
+        try:
+            description = read_urdf(urdf, source, base_dir)
+        except UrdfError as e:
+            return self.robot_failed(e)
+        return self.set_robot(description)
+
+    def robot_failed(self, error: UrdfError) -> list[str]:
+        """A robot description that could not be read (``urdf.read_urdf`` raised
+        ``error``, possibly on another thread): clear the model, as rviz does,
+        and report it (logged once per cause)."""
+        self.set_robot(None)
+        subject = ("robot", "description")
+        self.problems.report(subject, "urdf", f"{error}; no robot model is shown", logging.ERROR)
+        self._robot_subjects.add(subject)
+        return [str(error)]
+
+    def set_robot(self, description: RobotDescription | None) -> list[str]:
+        """Show this parsed robot description (None: no robot). The same
+        description again (same text and folder) changes nothing. Meshes are
+        resolved here (``resolve_mesh``), so call it from the thread that owns
+        the model; ``urdf.read_urdf`` may run anywhere."""
+        old = self._robot
+        if description is not None and old is not None and \
+                old.description.digest == description.digest:
+            return []
+        model = build_robot_model(description, self.resolve_mesh) if description is not None else None
+        subjects: set[Any] = set()
+        found: list[str] = []
+        if model is not None:
+            for p in model.problems:
+                subject = ("robot", p.cause)
+                subjects.add(subject)
+                found.append(p.message)
+                self.problems.report(subject, p.kind, p.message, p.level)
+        for subject in self._robot_subjects - subjects:
+            self.problems.resolve(subject)
+        self._robot_subjects = subjects
+        self._robot = model
+        self._robot_dirty = True
+        self._robot_since = None
+        return found
+
+    def _check_robot_links(self) -> None:
+        """Report once (after the TF timeout) the robot's links that have visuals
+        but no group in the scene: no TF connects them to the fixed frame."""
+        robot = self._robot
+        if robot is None:
+            return
+        if self._robot_since is None:
+            self._robot_since = self._now_ns
+            return
+        if self._now_ns - self._robot_since <= self.marker_tf_timeout_ns:
+            return
+        subject = ("robot", "tf")
+        missing = sorted(link for link in robot.links if link not in self._shown)
+        if not missing:
+            if subject in self._robot_subjects:
+                self.problems.resolve(subject)
+                self._robot_subjects.discard(subject)
+            return
+        names = ", ".join(f"'{f}'" for f in missing[:_REPORT_FRAMES])
+        more = f" and {len(missing) - _REPORT_FRAMES} more" if len(missing) > _REPORT_FRAMES else ""
+        self._robot_subjects.add(subject)
+        self.problems.report(
+            subject, "tf",
+            f"{robot.description.label()}: links {names}{more} have no transform to the fixed "
+            f"frame '{self._fixed}'; they are hidden until TF connects them (is "
+            "robot_state_publisher running?)")
 
     # -- outputs ------------------------------------------------------------------------
     def drain_events(self) -> list[ServerEvent]:
@@ -237,6 +344,7 @@ class SceneModel:
                 added = self._restructure(events)
             self._emit_poses(events, added)
             self._emit_markers(events)
+            self._emit_robot(events)
         return events
 
     def initial_scene(self, bg_children: Sequence[Element] = ()) -> Scene:
@@ -250,6 +358,8 @@ class SceneModel:
         self._report_unreachable(layout)
         self._shown = {}
         self._shown_markers = {}
+        self._shown_robot = {}
+        self._robot_dirty = False
         with _gc_paused(len(self.markers)):
             groups, tops = self._build_frames(list(layout), layout)
         (root, _), = tops
@@ -466,7 +576,12 @@ class SceneModel:
                 groups[parent].children.append(g)
             else:
                 tops.append((g, parent))
+        robot_links = self._robot.links if self._robot is not None else {}
         for f, g in groups.items():
+            link = robot_links.get(f)
+            if link is not None:
+                g.children.append(link)
+                self._shown_robot[f] = link
             for rec in self.markers.attached_to(f):
                 view = rec.view
                 if view is not None:
@@ -503,6 +618,8 @@ class SceneModel:
             for mid, at in list(self._shown_markers.items()):
                 if at in gone:
                     del self._shown_markers[mid]
+            for link in [f for f in self._shown_robot if f in gone]:
+                del self._shown_robot[link]
         new = [f for f in layout if f not in shown]
         for f in new:
             # a marker moving into a new frame group leaves its old place first
@@ -571,6 +688,32 @@ class SceneModel:
             events.append(Remove(*removes))
         for frame, nodes in upserts.items():
             events.append(Upsert(*nodes, to=frame_key(frame), strict=True))
+
+    def _emit_robot(self, events: list[ServerEvent]) -> None:
+        """Bring the robot's link groups to the current model: REMOVE the links
+        it no longer has, UPSERT (strict: children replaced) the ones that
+        changed, into their shown frame groups."""
+        if not self._robot_dirty:
+            return
+        self._robot_dirty = False
+        want = self._robot.links if self._robot is not None else {}
+        removes = [robot_link_key(link) for link in self._shown_robot if link not in want]
+        for link in [link for link in self._shown_robot if link not in want]:
+            del self._shown_robot[link]
+        upserts: list[tuple[str, Element]] = []
+        for link, element in want.items():
+            if link not in self._shown:
+                continue
+            shown = self._shown_robot.get(link)
+            if shown is element or (shown is not None and same_elements([shown], [element])):
+                self._shown_robot[link] = element
+                continue
+            upserts.append((link, element))
+            self._shown_robot[link] = element
+        if removes:
+            events.append(Remove(*removes))
+        for link, element in upserts:
+            events.append(Upsert(element, to=frame_key(link), strict=True))
 
     # -- reports ---------------------------------------------------------------------------
     def _report_unreachable(self, layout: dict[str, str | None]) -> None:

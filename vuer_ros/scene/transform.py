@@ -106,6 +106,26 @@ def slerp(q0: Quat, q1: Quat, t: float) -> Quat:
             w0 * q0[2] + w1 * q1[2], w0 * q0[3] + w1 * q1[3])
 
 
+def quat_from_matrix(m: "np.ndarray | list[list[float]]") -> Quat:
+    """A 3x3 rotation matrix (or the rotation block of a 4x4) -> unit quaternion
+    (x, y, z, w), by Shepperd's method (stable for every angle)."""
+    r = [[float(m[i][j]) for j in range(3)] for i in range(3)]
+    t = r[0][0] + r[1][1] + r[2][2]
+    if t > 0.0:
+        s = 2.0 * math.sqrt(t + 1.0)
+        q = ((r[2][1] - r[1][2]) / s, (r[0][2] - r[2][0]) / s, (r[1][0] - r[0][1]) / s, 0.25 * s)
+    elif r[0][0] > r[1][1] and r[0][0] > r[2][2]:
+        s = 2.0 * math.sqrt(1.0 + r[0][0] - r[1][1] - r[2][2])
+        q = (0.25 * s, (r[0][1] + r[1][0]) / s, (r[0][2] + r[2][0]) / s, (r[2][1] - r[1][2]) / s)
+    elif r[1][1] > r[2][2]:
+        s = 2.0 * math.sqrt(1.0 + r[1][1] - r[0][0] - r[2][2])
+        q = ((r[0][1] + r[1][0]) / s, 0.25 * s, (r[1][2] + r[2][1]) / s, (r[0][2] - r[2][0]) / s)
+    else:
+        s = 2.0 * math.sqrt(1.0 + r[2][2] - r[0][0] - r[1][1])
+        q = ((r[0][2] + r[2][0]) / s, (r[1][2] + r[2][1]) / s, 0.25 * s, (r[1][0] - r[0][1]) / s)
+    return quat_normalize(q)
+
+
 class Transform(NamedTuple):
     """A rigid transform: rotate by ``rotation`` then translate by ``translation``."""
 
