@@ -20,7 +20,7 @@ from rosbags.typesys import Stores, get_typestore
 from vuer_ros.protocol.events import Set
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera, quat_to_matrix
-from vuer_ros.ros.mesh_resolver import MeshResolver
+from vuer_ros.scene.mesh_resolver import MeshResolver
 from vuer_ros.scene import SceneModel
 from vuer_ros.server import VuerServer
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scene_msgs import TS, Browser, S, tf, tf_msg
 
-from vuer_ros.ros.mesh_resolver import MeshResolver
+from vuer_ros.scene.mesh_resolver import MeshResolver
 from vuer_ros.scene import SceneModel
 
 LOGGER = "vuer_ros.scene"

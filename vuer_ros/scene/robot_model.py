@@ -15,7 +15,7 @@ display draws it (rviz_default_plugins robot_link.cpp)::
 - Colour: the URDF material's rgba (alpha < 1 is transparent); no material:
   rviz's default red (``RVIZ/ShadedRed``). Lit, as rviz lights robots.
 - Meshes load from the URL ``resolve_mesh(uri)`` gives (package:// and file://
-  served from allowed roots only; see ros/mesh_resolver.py). STL and OBJ take
+  served from allowed roots only; see scene/mesh_resolver.py). STL and OBJ take
   the URDF colour; DAE and GLB keep their own materials (rviz keeps a mesh's
   materials and uses the URDF colour only where the file has none). A mesh
   that cannot be served is left out, and the rest of the robot is built; the

@@ -1,0 +1,392 @@
+"""The real viewer node under load: image rate, TF-to-image latency, CPU.
+
+Run:  . scripts/env.sh && .venv/bin/python bench/node_rate.py [--rate 20] [--duration 30]
+
+Starts the node (``python -m vuer_ros.cli viewer``, headless Chromium, port 0,
+a private ROS_DOMAIN_ID) and, from this process over Fast DDS:
+- /tf at 100 Hz: a chain of 10 frames plus a ``probe`` frame carrying a magenta
+  cube (frame_locked); every ~0.4 s the probe jumps between two places;
+- a 1,000-marker MarkerArray at 10 Hz (cubes, spheres, cylinders, arrows, text;
+  every marker moves a little in each message; pre-serialized variants, so
+  this process spends little CPU building them);
+and subscribes to /vuer/image. It prints:
+- the achieved image rate against render.rate;
+- latency from a TF change (the first /tf message with the probe's new place) to
+  the first received image that shows the cube there: median, p95, max;
+- CPU of the node process and of its Chromium (all its processes), as % of one
+  core, over the measurement window; and of this process;
+- then, with the load stopped: 10,000-marker MarkerArrays, time from publish to
+  the first received image that shows them (applied in the browser, grabbed and
+  published), for a few arrays.
+Figures, not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime + stime
+    return total / CLK_TCK
+
+
+def descendants(pid: int) -> list[int]:
+    out, frontier = [], [pid]
+    while frontier:
+        p = frontier.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            out += kids
+            frontier += kids
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return math.nan
+    k = (len(s) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+class Node:
+    def __init__(self, env: dict[str, str], params: dict[str, str]) -> None:
+        wrapper = os.environ.get("VUER_BENCH_NODE_WRAPPER")   # e.g. a profiler script
+        args = [sys.executable, *([wrapper] if wrapper else ["-m", "vuer_ros.cli", "viewer"]),
+                "--ros-args"]
+        for k, v in params.items():
+            args += ["-p", f"{k}:={v}"]
+        args += ["--log-level", "vuer_viewer:=debug"]   # the node's render statistics
+        self.proc = subprocess.Popen(args, env=env, cwd=str(REPO), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+            if "headless renderer ready" in line:
+                self.ready.set()
+
+    def stop(self) -> None:
+        self.proc.send_signal(2)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rate", type=float, default=20.0, help="render.rate (Hz)")
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--duration", type=float, default=30.0, help="measurement window (s)")
+    ap.add_argument("--markers", type=int, default=1000)
+    ap.add_argument("--marker-rate", type=float, default=10.0)
+    ap.add_argument("--tf-rate", type=float, default=100.0)
+    ap.add_argument("--static-markers", action="store_true",
+                    help="re-send the same array (default: every marker moves in each message)")
+    ap.add_argument("--types", default="1,2,3,0,1,2,9",
+                    help="marker types of the array, cycled (default: cube, sphere, cylinder, "
+                         "arrow, cube, sphere, text)")
+    ap.add_argument("--big", type=int, default=10000, help="markers of the big-array phase (0: skip)")
+    args = ap.parse_args()
+
+    import rclpy
+    from geometry_msgs.msg import Point, TransformStamped
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from rclpy.serialization import serialize_message
+    from sensor_msgs.msg import Image
+    from tf2_msgs.msg import TFMessage
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    domain = random.randint(1, 101)
+    env = dict(os.environ)
+    env.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    w, h = args.width, args.height
+    node = Node(env, {"port": "0", "render.rate": str(float(args.rate)), "render.width": str(w),
+                      "render.height": str(h), "render.eye": "[-3.0,-3.0,2.5]",
+                      "render.target": "[0.0,0.0,0.5]"})
+    ctx = Context()
+    rclpy.init(context=ctx, domain_id=domain)
+    n = rclpy.create_node("vuer_bench", context=ctx)
+    tf_pub = n.create_publisher(TFMessage, "/tf", 100)
+    m_pub = n.create_publisher(Marker, "/visualization_marker", 100)
+    arr_pub = n.create_publisher(MarkerArray, "/visualization_marker_array", 10)
+
+    # images: keep (receive time, magenta centroid u or nan, stamp)
+    lock = threading.Lock()
+    images: list[tuple[float, float, int]] = []
+
+    def magenta_u(msg: Image) -> float:
+        a = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)[::2, ::2]
+        r, g, b = a[..., 0].astype(np.int16), a[..., 1].astype(np.int16), a[..., 2].astype(np.int16)
+        mask = (r > 80) & (b > 80) & (g < 0.35 * np.maximum(r, b))
+        if mask.sum() < 10:
+            return math.nan
+        return float(np.nonzero(mask)[1].mean() * 2)
+
+    def on_image(msg: Image) -> None:
+        t = time.monotonic()
+        u = magenta_u(msg)
+        with lock:
+            images.append((t, u, msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec))
+
+    n.create_subscription(Image, "/vuer/image", on_image,
+                          QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+    ex = SingleThreadedExecutor(context=ctx)
+    ex.add_node(n)
+    spinner = threading.Thread(target=ex.spin, daemon=True)
+    spinner.start()
+
+    print(f"node_rate: starting the node (render.rate {args.rate:g} Hz, {w}x{h}) ...", flush=True)
+    if not node.ready.wait(90):
+        print("\n".join(node.lines[-30:]))
+        raise SystemExit("the node's renderer did not come up")
+    deadline = time.monotonic() + 60
+    while (tf_pub.get_subscription_count() == 0 or arr_pub.get_subscription_count() == 0
+           or m_pub.get_subscription_count() == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    # -- load -------------------------------------------------------------------------------
+    def tfs(probe_xyz, t):
+        out = []
+        stamp = n.get_clock().now().to_msg()
+        parent = "map"
+        for i in range(10):
+            tr = TransformStamped()
+            tr.header.stamp, tr.header.frame_id, tr.child_frame_id = stamp, parent, f"link{i}"
+            tr.transform.translation.x = 0.1
+            a = 0.2 * math.sin(t + i)
+            tr.transform.rotation.z, tr.transform.rotation.w = math.sin(a / 2), math.cos(a / 2)
+            out.append(tr)
+            parent = f"link{i}"
+        tr = TransformStamped()
+        tr.header.stamp, tr.header.frame_id, tr.child_frame_id = stamp, "map", "probe"
+        tr.transform.translation.x, tr.transform.translation.y, tr.transform.translation.z = probe_xyz
+        tr.transform.rotation.w = 1.0
+        out.append(tr)
+        return TFMessage(transforms=out)
+
+    def marker_array(count: int, variant: int, ns: str = "load", z: float = 0.0,
+                     colour=(0.2, 0.7, 0.3)) -> bytes:
+        ms = []
+        side = int(math.ceil(math.sqrt(count)))
+        for i in range(count):
+            m = Marker()
+            m.header.frame_id = "map"
+            m.ns, m.id = ns, i
+            m.type = types[i % len(types)]
+            x, y = (i % side) / side * 4 - 2, (i // side) / side * 4 - 2
+            m.pose.position.x = x + 0.01 * math.sin(variant + i)
+            m.pose.position.y = y
+            m.pose.position.z = z
+            m.pose.orientation.w = 1.0
+            s = 4.0 / side * 0.6
+            m.scale.x, m.scale.y, m.scale.z = s, s, s
+            if m.type == 0:
+                m.scale.y = m.scale.z = s / 4
+            if m.type == 9:
+                m.text = f"{i}"
+            m.color.r, m.color.g, m.color.b = colour
+            m.color.a = 1.0
+            ms.append(m)
+        return serialize_message(MarkerArray(markers=ms))
+
+    types = [int(t) for t in args.types.split(",")]
+    print(f"node_rate: preparing {args.markers}-marker arrays ...", flush=True)
+    variants = [marker_array(args.markers, 0 if args.static_markers else v) for v in range(10)]
+    probe_marker = Marker()
+    probe_marker.header.frame_id = "probe"
+    probe_marker.ns, probe_marker.id, probe_marker.type = "probe", 0, 1
+    probe_marker.scale.x = probe_marker.scale.y = probe_marker.scale.z = 0.5
+    probe_marker.color.r, probe_marker.color.b, probe_marker.color.a = 1.0, 1.0, 1.0
+    probe_marker.pose.orientation.w = 1.0
+    probe_marker.frame_locked = True
+    places = [(1.2, -1.2, 1.6), (-1.2, 1.2, 1.6)]
+    stop = threading.Event()
+    state = {"place": 0, "changed_at": None, "changes": []}   # changes: (time, place index)
+
+    def tf_loop():
+        period = 1.0 / args.tf_rate
+        next_t = time.monotonic()
+        next_toggle = time.monotonic() + 1.0
+        t0 = time.monotonic()
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= next_toggle:
+                state["place"] ^= 1
+                next_toggle = now + 0.35 + random.random() * 0.1
+                msg = tfs(places[state["place"]], now - t0)
+                changed = time.monotonic()
+                tf_pub.publish(msg)
+                state["changes"].append((changed, state["place"]))
+            else:
+                tf_pub.publish(tfs(places[state["place"]], now - t0))
+            next_t += period
+            time.sleep(max(0.0, next_t - time.monotonic()))
+
+    def marker_loop():
+        period = 1.0 / args.marker_rate
+        next_t = time.monotonic()
+        k = 0
+        while not stop.is_set():
+            arr_pub.publish(variants[k % len(variants)])
+            k += 1
+            next_t += period
+            time.sleep(max(0.0, next_t - time.monotonic()))
+
+    m_pub.publish(probe_marker)
+    threads = [threading.Thread(target=tf_loop, daemon=True),
+               threading.Thread(target=marker_loop, daemon=True)]
+    for t in threads:
+        t.start()
+    print("node_rate: warming up 5 s under load ...", flush=True)
+    time.sleep(5.0)
+
+    pid = node.proc.pid
+    chromium = [p for p in descendants(pid)]
+    t_start = time.monotonic()
+    cpu_node0, cpu_chrome0, cpu_self0 = cpu_seconds([pid]), cpu_seconds(chromium), time.process_time()
+    with lock:
+        first = len(images)
+    time.sleep(args.duration)
+    t_end = time.monotonic()
+    chromium_now = descendants(pid)
+    cpu_node1 = cpu_seconds([pid])
+    cpu_chrome1 = cpu_seconds([p for p in chromium if p in chromium_now])
+    cpu_self1 = time.process_time()
+    stop.set()
+    for t in threads:
+        t.join()
+    with lock:
+        window = [im for im in images[first:] if t_start <= im[0] <= t_end]
+        all_images = list(images)
+
+    # latency: each change -> the first image after it whose probe sits at the new place
+    mid = w / 2.0
+    latencies = []
+    for changed, place in state["changes"]:
+        if not t_start <= changed <= t_end - 1.0:
+            continue
+        for t, u, _ in all_images:
+            if t <= changed or math.isnan(u):
+                continue
+            if (u > mid) == (place == 0):   # place 0 projects right of the centre
+                latencies.append((t - changed) * 1000.0)
+                break
+    rate = (len(window) - 1) / (window[-1][0] - window[0][0]) if len(window) > 1 else 0.0
+    span = t_end - t_start
+    print()
+    print(f"== node_rate: {w}x{h}, render.rate {args.rate:g} Hz, /tf {args.tf_rate:g} Hz "
+          f"(11 frames a message), {args.markers}-marker MarkerArray at {args.marker_rate:g} Hz "
+          f"({'re-sent unchanged' if args.static_markers else 'all moving'}"
+          f", types {args.types}), {span:.0f} s window, {os.cpu_count()} cores ==")
+    print(f"images received: {len(window)} in {span:.1f} s = {rate:.1f} Hz "
+          f"({100.0 * rate / args.rate:.0f}% of render.rate)")
+    if latencies:
+        print(f"TF change -> first image showing it: median {statistics.median(latencies):.0f} ms, "
+              f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms "
+              f"({len(latencies)} changes)")
+    else:
+        print("TF change -> image: no samples (the probe was never seen)")
+    print(f"CPU (% of one core): node {100 * (cpu_node1 - cpu_node0) / span:.0f}%, "
+          f"its Chromium {100 * (cpu_chrome1 - cpu_chrome0) / span:.0f}%, "
+          f"this load generator {100 * (cpu_self1 - cpu_self0) / span:.0f}%")
+
+    # -- big arrays ----------------------------------------------------------------------------
+    if args.big:
+        print(f"\nnode_rate: {args.big}-marker MarkerArray, publish -> first image showing it "
+              "(load stopped) ...", flush=True)
+        clear = Marker()
+        clear.action = 3
+        m_pub.publish(clear)
+        time.sleep(1.5)
+        results = []
+        for rep in range(3):
+            # alternate between magenta and nothing-magenta arrays: the image shows which
+            colour = (1.0, 0.0, 1.0)
+            raw = marker_array(args.big, rep, ns=f"big{rep}", z=0.2, colour=colour)
+            with lock:
+                seen_before = len(images)
+            t0 = time.monotonic()
+            arr_pub.publish(raw)
+            got = None
+            while time.monotonic() - t0 < 60 and got is None:
+                time.sleep(0.005)
+                with lock:
+                    for t, u, _ in images[seen_before:]:
+                        if t > t0 and not math.isnan(u):
+                            got = t
+                            break
+            if got is None:
+                print(f"  array {rep + 1}: not seen within 60 s")
+            else:
+                results.append((got - t0) * 1000.0)
+                print(f"  array {rep + 1}: {results[-1]:.0f} ms ({len(raw) / 1e6:.1f} MB on the wire)",
+                      flush=True)
+            clear = Marker()
+            clear.action = 3
+            m_pub.publish(clear)
+            # wait until it is gone again
+            t1 = time.monotonic()
+            while time.monotonic() - t1 < 30:
+                time.sleep(0.05)
+                with lock:
+                    if images and images[-1][0] > t1 + 0.2 and math.isnan(images[-1][1]):
+                        break
+        if results:
+            print(f"{args.big}-marker MarkerArray, publish -> first image showing it: "
+                  f"median {statistics.median(results):.0f} ms, max {max(results):.0f} ms")
+    node.stop()
+    stats = [line.split("]: ", 1)[-1] for line in node.lines if "images/s, grab median" in line]
+    if stats:
+        print("\nnode's own statistics (DEBUG log, every 5 s):")
+        for line in stats:
+            print("  " + line)
+    errors = [l for l in node.lines if re.search(r"\[(ERROR|WARN)\]", l)]
+    if errors:
+        print(f"\nnode warnings/errors ({len(errors)}):")
+        for line in errors[:10]:
+            print("  " + line)
+    ex.shutdown(timeout_sec=5)
+    spinner.join(5)
+    n.destroy_node()
+    rclpy.try_shutdown(context=ctx)
+
+
+if __name__ == "__main__":
+    main()

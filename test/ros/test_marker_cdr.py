@@ -1,0 +1,159 @@
+"""marker_cdr decodes what rclpy (Fast CDR) and rosbags serialize, field by field,
+refuses malformed bytes with CdrError, and never decodes an over-limit list."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from rclpy.serialization import serialize_message
+from visualization_msgs.msg import Marker as RosMarker
+from visualization_msgs.msg import MarkerArray as RosMarkerArray
+from geometry_msgs.msg import Point
+from std_msgs.msg import ColorRGBA
+
+from vuer_ros.ros.marker_cdr import (CdrError, UnsupportedEncoding, decode_marker,
+                                     decode_marker_array, layout_matches)
+from vuer_ros.scene import SceneModel
+
+
+def random_marker(rng: random.Random, i: int) -> RosMarker:
+    m = RosMarker()
+    m.header.frame_id = rng.choice(["", "map", "base_link", "odd frame:#ü/1"])
+    m.header.stamp.sec = rng.randrange(0, 2**31)
+    m.header.stamp.nanosec = rng.randrange(0, 10**9)
+    m.ns = rng.choice(["", "a", "nämespace with spaces", "x" * rng.randrange(0, 9)])
+    m.id = rng.randrange(-2**31, 2**31)
+    m.type = rng.randrange(0, 13)
+    m.action = rng.choice([0, 2, 3])
+    p, o = m.pose.position, m.pose.orientation
+    p.x, p.y, p.z = (rng.uniform(-1e3, 1e3) for _ in range(3))
+    o.x, o.y, o.z, o.w = (rng.uniform(-1, 1) for _ in range(4))
+    m.scale.x, m.scale.y, m.scale.z = (rng.uniform(0, 3) for _ in range(3))
+    m.color.r, m.color.g, m.color.b, m.color.a = (rng.random() for _ in range(4))
+    m.lifetime.sec, m.lifetime.nanosec = rng.randrange(0, 100), rng.randrange(0, 10**9)
+    m.frame_locked = rng.random() < 0.5
+    n = rng.choice([0, 1, 2, 5, 33])
+    m.points = [Point(x=rng.uniform(-9, 9), y=rng.uniform(-9, 9), z=rng.uniform(-9, 9))
+                for _ in range(n)]
+    if rng.random() < 0.5:
+        m.colors = [ColorRGBA(r=rng.random(), g=rng.random(), b=rng.random(), a=rng.random())
+                    for _ in range(rng.choice([0, n, 3]))]
+    m.texture_resource = rng.choice(["", "package://p/t.png"])
+    m.texture.header.frame_id = rng.choice(["", "tex"])
+    m.texture.format = rng.choice(["", "png"])
+    m.texture.data = bytes(rng.randrange(256) for _ in range(rng.choice([0, 3, 17])))
+    m.text = rng.choice(["", "hello", "ünïcode ✓"])
+    m.mesh_resource = rng.choice(["", "package://vuer_ros/x.stl", "file:///tmp/a b.obj"])
+    m.mesh_file.filename = rng.choice(["", "m.stl"])
+    m.mesh_file.data = bytes(rng.randrange(256) for _ in range(rng.choice([0, 5])))
+    m.mesh_use_embedded_materials = rng.random() < 0.5
+    return m
+
+
+def same(ros: RosMarker, got) -> None:
+    assert got.header.frame_id == ros.header.frame_id
+    assert (got.header.stamp.sec, got.header.stamp.nanosec) == (ros.header.stamp.sec,
+                                                                ros.header.stamp.nanosec)
+    assert (got.ns, got.id, got.type, got.action) == (ros.ns, ros.id, ros.type, ros.action)
+    for a, b in ((got.pose.position, ros.pose.position), (got.scale, ros.scale)):
+        assert (a.x, a.y, a.z) == (b.x, b.y, b.z)
+    q, r = got.pose.orientation, ros.pose.orientation
+    assert (q.x, q.y, q.z, q.w) == (r.x, r.y, r.z, r.w)
+    c, d = got.color, ros.color
+    assert np.array_equal(np.float32([c.r, c.g, c.b, c.a]), np.float32([d.r, d.g, d.b, d.a]))
+    assert (got.lifetime.sec, got.lifetime.nanosec) == (ros.lifetime.sec, ros.lifetime.nanosec)
+    assert got.frame_locked == ros.frame_locked
+    assert len(got.points) == len(ros.points)
+    assert np.array_equal(np.asarray(got.points).reshape(-1, 3),
+                          np.array([[p.x, p.y, p.z] for p in ros.points]).reshape(-1, 3))
+    assert len(got.colors) == len(ros.colors)
+    assert np.array_equal(np.asarray(got.colors, dtype=np.float32).reshape(-1, 4),
+                          np.float32([[c.r, c.g, c.b, c.a] for c in ros.colors]).reshape(-1, 4))
+    assert got.texture_resource == ros.texture_resource
+    assert got.text == ros.text
+    assert got.mesh_resource == ros.mesh_resource
+    assert got.mesh_file.filename == ros.mesh_file.filename
+    assert got.mesh_file.data == bytes(ros.mesh_file.data)
+    assert got.mesh_use_embedded_materials == ros.mesh_use_embedded_materials
+
+
+def test_layout_is_the_installed_marker():
+    assert layout_matches(RosMarker)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_marker_round_trip_against_rclpy(seed):
+    rng = random.Random(seed)
+    for i in range(40):
+        m = random_marker(rng, i)
+        same(m, decode_marker(serialize_message(m)))
+
+
+def test_marker_array_round_trip_against_rclpy():
+    rng = random.Random(7)
+    markers = [random_marker(rng, i) for i in range(60)]
+    got = decode_marker_array(serialize_message(RosMarkerArray(markers=markers)))
+    assert len(got.markers) == 60
+    for a, b in zip(markers, got.markers):
+        same(a, b)
+    assert decode_marker_array(serialize_message(RosMarkerArray())).markers == []
+
+
+def test_big_endian_from_rosbags():
+    from rosbags.typesys import Stores, get_typestore
+    ts = get_typestore(Stores.ROS2_JAZZY)
+    rng = random.Random(3)
+    for _ in range(10):
+        m = random_marker(rng, 0)
+        rb = ts.deserialize_cdr(serialize_message(m), "visualization_msgs/msg/Marker")
+        be = ts.serialize_cdr(rb, "visualization_msgs/msg/Marker", little_endian=False)
+        assert be[:2] == b"\x00\x00"
+        same(m, decode_marker(be))
+
+
+def test_truncated_and_garbage_bytes_raise_cdr_error():
+    m = random_marker(random.Random(1), 0)
+    m.points = [Point(x=1.0, y=2.0, z=3.0)] * 10
+    raw = serialize_message(m)
+    for cut in (0, 3, 10, 40, len(raw) // 2, len(raw) - 1):
+        with pytest.raises(CdrError):
+            decode_marker(raw[:cut])
+    with pytest.raises(UnsupportedEncoding):
+        decode_marker(b"\x00\x07\x00\x00" + raw[4:])          # XCDR2: the middleware decodes it
+    with pytest.raises(CdrError):
+        decode_marker_array(b"\x00\x01\x00\x00\xff\xff\xff\x7f")  # absurd count
+
+
+def test_over_limit_points_are_counted_not_decoded():
+    """A marker claiming many points is refused by the scene model by its length."""
+    m = RosMarker(ns="big", id=4, type=8)
+    m.points = [Point(x=1.0)] * 20
+    raw = bytearray(serialize_message(m))
+    got = decode_marker(bytes(raw), max_points=10)
+    assert len(got.points) == 20
+    with pytest.raises(CdrError):
+        list(got.points)
+    model = SceneModel("map", max_marker_points=10)
+    found = model.on_marker(got, 0)
+    assert found and "ns=big id=4" in found[0] and "limit of 10" in found[0]
+
+
+def test_decoded_markers_drive_the_scene_model_like_rclpy_ones():
+    rng = random.Random(11)
+    a, b = SceneModel("map"), SceneModel("map")
+    for i in range(100):
+        m = random_marker(rng, i)
+        m.action = 0
+        m.header.frame_id = "map"
+        if m.type == 10:
+            m.mesh_resource = ""
+        fa = a.on_marker(m, 0)
+        fb = b.on_marker(decode_marker(serialize_message(m)), 0)
+        assert fa == fb
+    ea, eb = a.drain_events(), b.drain_events()
+    assert [e.to_wire() for e in ea][0].keys() == [e.to_wire() for e in eb][0].keys()
+    assert len(a.markers) == len(b.markers)
+    assert not math.isnan(len(a.markers))

@@ -1,0 +1,435 @@
+"""Where rendered frames go: a new bag, an MP4 video, a folder of PNGs.
+
+All three are written by one :class:`OutputWriter` thread, fed through a
+bounded queue (the renderer waits when the writers fall behind, so memory
+stays flat and no frame is ever dropped). The thread opens, writes and closes
+every output itself (sqlite3 connections belong to the thread that made them).
+Closing always runs, after an error or an interruption too, so a partial
+output is a valid, readable file: the bag's index and metadata are written,
+the video's moov atom is written.
+
+Output bag (:class:`BagOutput`), as the live node publishes (ros/viewer_node.py):
+- every input message copied byte for byte with its own connection (topic,
+  type, definition, hash, serialization format, offered QoS);
+- ``/vuer/image`` (sensor_msgs/Image rgb8), ``/vuer/image/compressed``
+  (``"rgb8; jpeg compressed bgr8"``, image_transport's format string),
+  ``/vuer/camera_info``, ``/vuer/depth`` (32FC1, with render.depth), each
+  stamped with the tick's bag time (header and bag timestamp alike), frame id
+  ``render.optical_frame``;
+- the render camera's optical frame on ``/tf_static`` (transient local), once,
+  at the first tick.
+``OUT.mcap`` / ``OUT.db3``: one storage file at exactly that path (written in
+``OUT.partial/`` and moved there when closed); any other path: a rosbag2
+folder (sqlite3 unless ``storage="mcap"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import sys
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+from rosbags.interfaces import Connection, ConnectionExtRosbag2, Qos, QosDurability, QosHistory
+from rosbags.interfaces import QosLiveliness, QosReliability, QosTime
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+
+from ..render.camera import RenderCamera
+from .errors import OutputError
+from .reader import TF_TYPE, BagInput
+
+logger = logging.getLogger("vuer_ros.bag")
+
+# topics, as the node publishes them from the root namespace (params.py)
+try:
+    from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
+except ImportError:  # pragma: no cover - the table is ROS-free and always there
+    IMAGE_TOPIC, COMPRESSED_TOPIC = "vuer/image", "vuer/image/compressed"
+    CAMERA_INFO_TOPIC, DEPTH_TOPIC = "vuer/camera_info", "vuer/depth"
+
+JPEG_FORMAT = "rgb8; jpeg compressed bgr8"
+STORAGE_BY_SUFFIX = {".mcap": StoragePlugin.MCAP, ".db3": StoragePlugin.SQLITE3}
+STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+
+_DEFAULT_TIME = QosTime(0, 0)
+
+
+def _qos(depth: int, durability: QosDurability) -> Qos:
+    return Qos(QosHistory.KEEP_LAST, depth, QosReliability.RELIABLE, durability, _DEFAULT_TIME,
+               _DEFAULT_TIME, QosLiveliness.AUTOMATIC, _DEFAULT_TIME, False)
+
+
+IMAGE_QOS = _qos(2, QosDurability.VOLATILE)            # the node's IMAGE_QOS
+STATIC_TF_QOS = _qos(1, QosDurability.TRANSIENT_LOCAL)  # the node's STATIC_BROADCAST_QOS
+
+
+@dataclass
+class RenderedTick:
+    """One rendered frame on its way to the writers."""
+
+    index: int               # tick index in the window (0-based)
+    stamp_ns: int            # the tick's bag time
+    rgb: np.ndarray          # HxWx3 uint8, top row first
+    depth: np.ndarray | None
+    camera: RenderCamera
+
+
+def output_topics(depth: bool) -> list[str]:
+    topics = ["/" + IMAGE_TOPIC, "/" + COMPRESSED_TOPIC, "/" + CAMERA_INFO_TOPIC]
+    return topics + (["/" + DEPTH_TOPIC] if depth else [])
+
+
+def bag_layout(path: Path, storage: str | None) -> tuple[StoragePlugin, bool]:
+    """(storage plugin, single file?) for an output path."""
+    plugin = STORAGE_BY_SUFFIX.get(path.suffix.lower())
+    if plugin is not None:
+        if storage is not None and STORAGES[storage] != plugin:
+            raise OutputError(f"output {path}: the extension says {plugin.name.lower()}, "
+                              f"--storage says {storage}; drop one")
+        return plugin, True
+    return STORAGES[storage or "sqlite3"], False
+
+
+def _stamp(store: Any, ns: int) -> Any:
+    return store.types["builtin_interfaces/msg/Time"](sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+class BagOutput:
+    """The output bag: input messages copied, renders added. Use from one thread."""
+
+    def __init__(self, path: Path, source: BagInput, *, storage: str | None = None,
+                 depth: bool = False, optical_frame: str = "vuer_camera_optical",
+                 jpeg_quality: int = 90) -> None:
+        self.path = path
+        self.source = source
+        self.plugin, self.single_file = bag_layout(path, storage)
+        self.depth = depth
+        self.optical_frame = optical_frame
+        self.jpeg_quality = int(jpeg_quality)
+        self.store = get_typestore(Stores.ROS2_JAZZY)
+        self.own_topics = set(output_topics(True))
+        self._bagdir = path.with_name(path.name + ".partial") if self.single_file else path
+        if self.single_file and self._bagdir.exists():
+            logger.info("removing %s left over from an earlier run", self._bagdir)
+            shutil.rmtree(self._bagdir)
+        try:
+            self.writer = Writer(self._bagdir, version=Writer.VERSION_LATEST,
+                                 storage_plugin=self.plugin)
+            self.writer.open()
+        except Exception as e:
+            raise OutputError(f"cannot create output bag {path}: {e}") from None
+        self._copies: dict[tuple[str, str, Any], Connection | None] = {}
+        self._skipped_topics: set[str] = set()
+        self._own: dict[str, Connection] = {}
+        self._static_tf: Connection | None = None
+        self.frames = 0
+        self.copied = 0
+
+    # -- copying -------------------------------------------------------------------------------
+    def _copy_connection(self, conn: Connection) -> Connection | None:
+        ext = conn.ext
+        assert isinstance(ext, ConnectionExtRosbag2)
+        key = (conn.topic, conn.msgtype, ext.serialization_format, tuple(ext.offered_qos_profiles))
+        if key in self._copies:
+            return self._copies[key]
+        out: Connection | None = None
+        if conn.topic in self.own_topics:
+            logger.warning("input topic %s is replaced by this render's images; its messages are "
+                           "not copied", conn.topic)
+        else:
+            definition = self.source.definition(conn)
+            if definition is None:
+                logger.warning("%s (%s): the bag holds no definition of this type; its messages "
+                               "are not copied", conn.topic, conn.msgtype)
+                self._skipped_topics.add(conn.topic)
+            else:
+                msgdef, digest = definition
+                out = self.writer.add_connection(
+                    conn.topic, conn.msgtype, msgdef=msgdef, rihs01=digest,
+                    serialization_format=ext.serialization_format,
+                    offered_qos_profiles=ext.offered_qos_profiles)
+                if conn.topic == "/tf_static" and conn.msgtype == TF_TYPE and self._static_tf is None:
+                    self._static_tf = out
+        self._copies[key] = out
+        return out
+
+    def copy(self, conn: Connection, t_ns: int, raw: bytes) -> None:
+        out = self._copy_connection(conn)
+        if out is not None:
+            self.writer.write(out, t_ns, raw)
+            self.copied += 1
+
+    # -- renders ---------------------------------------------------------------------------------
+    def _connection(self, topic: str, msgtype: str, qos: Qos) -> Connection:
+        conn = self._own.get(topic)
+        if conn is None:
+            conn = self.writer.add_connection(topic, msgtype, typestore=self.store,
+                                              offered_qos_profiles=[qos])
+            self._own[topic] = conn
+        return conn
+
+    def write_camera_tf(self, stamp_ns: int, parent: str, xyz: Sequence[float],
+                        q: Sequence[float]) -> None:
+        """The optical frame on /tf_static (as the node's static broadcaster)."""
+        s, T = self.store, self.store.types
+        tf = T["geometry_msgs/msg/TransformStamped"](
+            header=T["std_msgs/msg/Header"](stamp=_stamp(s, stamp_ns), frame_id=parent),
+            child_frame_id=self.optical_frame,
+            transform=T["geometry_msgs/msg/Transform"](
+                translation=T["geometry_msgs/msg/Vector3"](x=float(xyz[0]), y=float(xyz[1]),
+                                                           z=float(xyz[2])),
+                rotation=T["geometry_msgs/msg/Quaternion"](x=float(q[0]), y=float(q[1]),
+                                                           z=float(q[2]), w=float(q[3]))))
+        conn = self._static_tf or self._connection("/tf_static", TF_TYPE, STATIC_TF_QOS)
+        self.writer.write(conn, stamp_ns, s.serialize_cdr(T[TF_TYPE](transforms=[tf]), TF_TYPE))
+
+    def write_frame(self, tick: RenderedTick) -> None:
+        s, T = self.store, self.store.types
+        stamp = tick.stamp_ns
+        header = T["std_msgs/msg/Header"](stamp=_stamp(s, stamp), frame_id=self.optical_frame)
+        rgb = tick.rgb
+        h, w = rgb.shape[:2]
+        image = T["sensor_msgs/msg/Image"](
+            header=header, height=h, width=w, encoding="rgb8", is_bigendian=0, step=w * 3,
+            data=np.ascontiguousarray(rgb).reshape(-1))
+        self._write("/" + IMAGE_TOPIC, "sensor_msgs/msg/Image", stamp, image)
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                                [int(cv2.IMWRITE_JPEG_QUALITY), self.jpeg_quality])
+        if not ok:
+            raise OutputError(f"JPEG encoding of frame {tick.index} failed")
+        compressed = T["sensor_msgs/msg/CompressedImage"](header=header, format=JPEG_FORMAT,
+                                                          data=jpeg.reshape(-1))
+        self._write("/" + COMPRESSED_TOPIC, "sensor_msgs/msg/CompressedImage", stamp, compressed)
+        fields = tick.camera.camera_info_fields()
+        info = T["sensor_msgs/msg/CameraInfo"](
+            header=header, height=fields["height"], width=fields["width"],
+            distortion_model=fields["distortion_model"],
+            d=np.asarray(fields["d"], dtype=np.float64), k=np.asarray(fields["k"], dtype=np.float64),
+            r=np.asarray(fields["r"], dtype=np.float64), p=np.asarray(fields["p"], dtype=np.float64),
+            binning_x=fields["binning_x"], binning_y=fields["binning_y"],
+            roi=T["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0,
+                                                     do_rectify=False))
+        self._write("/" + CAMERA_INFO_TOPIC, "sensor_msgs/msg/CameraInfo", stamp, info)
+        if self.depth and tick.depth is not None:
+            d = np.ascontiguousarray(tick.depth, dtype="=f4")
+            depth = T["sensor_msgs/msg/Image"](
+                header=header, height=h, width=w, encoding="32FC1",
+                is_bigendian=int(sys.byteorder == "big"), step=w * 4,
+                data=d.view(np.uint8).reshape(-1))
+            self._write("/" + DEPTH_TOPIC, "sensor_msgs/msg/Image", stamp, depth)
+        self.frames += 1
+
+    def _write(self, topic: str, msgtype: str, stamp: int, msg: Any) -> None:
+        conn = self._connection(topic, msgtype, IMAGE_QOS)
+        self.writer.write(conn, stamp, self.store.serialize_cdr(msg, msgtype))
+
+    def close(self) -> None:
+        """Write the index and metadata; move a single-file bag into place."""
+        self.writer.close()
+        if self.single_file:
+            files = [p for p in self._bagdir.iterdir() if p.name != "metadata.yaml"]
+            if len(files) != 1:
+                raise OutputError(f"output bag {self._bagdir}: expected one storage file, "
+                                  f"found {[p.name for p in files]}")
+            files[0].replace(self.path)
+            shutil.rmtree(self._bagdir, ignore_errors=True)
+
+
+class VideoOutput:
+    """H.264 MP4 (libx264 from PyAV's wheels; MPEG-4 part 2 where that is missing),
+    one video frame per tick at the render rate; pts = tick index, so the video's
+    clock is the bag's (a tick without a frame leaves a gap, not a shift)."""
+
+    def __init__(self, path: Path, rate: float, width: int, height: int, crf: int = 18) -> None:
+        import av
+
+        self.path = path
+        self.width, self.height = width + width % 2, height + height % 2   # 4:2:0 needs even sizes
+        try:
+            self.container = av.open(str(path), mode="w", format="mp4")
+        except Exception as e:
+            raise OutputError(f"cannot create video {path}: {e}") from None
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        self.stream = self.container.add_stream(codec, rate=Fraction(repr(float(rate))))
+        self.stream.width, self.stream.height = self.width, self.height
+        self.stream.pix_fmt = "yuv420p"
+        if codec == "libx264":
+            # fixed threads: the bitstream depends on the thread count, not on the machine
+            self.stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "2"}
+        else:
+            self.stream.bit_rate = 8_000_000
+        self._av = av
+        self.frames = 0
+
+    def write(self, tick: RenderedTick) -> None:
+        rgb = tick.rgb
+        if rgb.shape[1] != self.width or rgb.shape[0] != self.height:
+            rgb = cv2.copyMakeBorder(rgb, 0, self.height - rgb.shape[0], 0,
+                                     self.width - rgb.shape[1], cv2.BORDER_REPLICATE)
+        frame = self._av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = tick.index
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+        self.frames += 1
+
+    def close(self) -> None:
+        try:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+        finally:
+            self.container.close()
+
+
+class FramesOutput:
+    """``frame_NNNNNN.png`` per tick (N = tick index) and ``timestamps.csv``
+    (index, bag time in ns)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._csv = open(folder / "timestamps.csv", "w")
+        except OSError as e:
+            raise OutputError(f"cannot write frames to {folder}: {e.strerror or e}") from None
+        self._csv.write("index,stamp_ns,file\n")
+        self.frames = 0
+
+    def write(self, tick: RenderedTick) -> None:
+        name = f"frame_{tick.index:06d}.png"
+        if not cv2.imwrite(str(self.folder / name), cv2.cvtColor(tick.rgb, cv2.COLOR_RGB2BGR)):
+            raise OutputError(f"cannot write {self.folder / name}")
+        self._csv.write(f"{tick.index},{tick.stamp_ns},{name}\n")
+        self._csv.flush()
+        self.frames += 1
+
+    def close(self) -> None:
+        self._csv.close()
+
+
+# -- the writer thread ------------------------------------------------------------------------------
+_STOP = object()
+
+
+class OutputWriter:
+    """Owns the outputs on its own thread. ``start()`` opens them (raising the open
+    error, if any); ``copy_batch``/``frame`` queue work (waiting while the queue is
+    full); ``close()`` writes what is queued, then closes every output."""
+
+    def __init__(self, *, source: BagInput, bag: Path | None = None, video: Path | None = None,
+                 frames: Path | None = None, storage: str | None = None, depth: bool = False,
+                 optical_frame: str = "vuer_camera_optical", jpeg_quality: int = 90,
+                 rate: float = 10.0, width: int = 640, height: int = 480,
+                 max_queue: int = 6) -> None:
+        self._spec = dict(source=source, bag=bag, video=video, frames=frames, storage=storage,
+                          depth=depth, optical_frame=optical_frame, jpeg_quality=jpeg_quality,
+                          rate=rate, width=width, height=height)
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self.bag: BagOutput | None = None
+        self.video: VideoOutput | None = None
+        self.frames: FramesOutput | None = None
+        self.error: BaseException | None = None
+        self.written = 0
+        self._opened = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def wants_copies(self) -> bool:
+        return self._spec["bag"] is not None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="vuer-bag-writer", daemon=True)
+        self._thread.start()
+        self._opened.wait()
+        if self.error is not None:
+            self._thread.join()
+            raise self.error
+
+    def put(self, item: Any, block: bool = True) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item, block=block)
+
+    @property
+    def full(self) -> bool:
+        return self.queue.full()
+
+    def close(self) -> None:
+        """Write everything queued, then close all outputs (always; errors re-raised)."""
+        if self._thread is None:
+            return
+        self.queue.put(_STOP)
+        self._thread.join()
+        self._thread = None
+        if self.error is not None:
+            raise self.error
+
+    # -- thread ----------------------------------------------------------------------------------
+    def _open(self) -> None:
+        s = self._spec
+        if s["bag"] is not None:
+            self.bag = BagOutput(s["bag"], s["source"], storage=s["storage"], depth=s["depth"],
+                                 optical_frame=s["optical_frame"], jpeg_quality=s["jpeg_quality"])
+        if s["video"] is not None:
+            self.video = VideoOutput(s["video"], s["rate"], s["width"], s["height"])
+        if s["frames"] is not None:
+            self.frames = FramesOutput(s["frames"])
+
+    def _run(self) -> None:
+        try:
+            self._open()
+        except BaseException as e:
+            self.error = e
+            self._close_all()
+            self._opened.set()
+            return
+        self._opened.set()
+        while True:
+            item = self.queue.get()
+            if item is _STOP:
+                break
+            if self.error is not None:
+                continue   # keep draining so the producer never blocks; it sees the error
+            try:
+                self._handle(item)
+            except BaseException as e:
+                self.error = e if isinstance(e, OutputError) else OutputError(
+                    f"writing the outputs failed: {type(e).__name__}: {e}")
+        self._close_all()
+
+    def _handle(self, item: Any) -> None:
+        kind = item[0]
+        if kind == "copy":
+            if self.bag is not None:
+                for conn, t, raw in item[1]:
+                    self.bag.copy(conn, t, raw)
+        elif kind == "camera_tf":
+            if self.bag is not None:
+                self.bag.write_camera_tf(*item[1:])
+        elif kind == "frame":
+            tick: RenderedTick = item[1]
+            if self.bag is not None:
+                self.bag.write_frame(tick)
+            if self.video is not None:
+                self.video.write(tick)
+            if self.frames is not None:
+                self.frames.write(tick)
+            self.written += 1
+
+    def _close_all(self) -> None:
+        for out in (self.bag, self.video, self.frames):
+            if out is None:
+                continue
+            try:
+                out.close()
+            except BaseException as e:
+                logger.error("closing %s failed: %s", getattr(out, "path", getattr(out, "folder", "?")), e)
+                if self.error is None:
+                    self.error = OutputError(f"closing an output failed: {e}")

@@ -1,0 +1,214 @@
+"""BagInput: one ROS 2 bag (sqlite3 or mcap; a bag folder or a bare .mcap/.db3
+file) read as a time-ordered stream, with each message type decoded by the
+bag's own definitions.
+
+- Streaming: ``messages()`` yields ``(connection, bag time ns, raw bytes)`` in
+  bag-time order straight from rosbags' reader (one chunk / one query page at
+  a time), so memory does not grow with the bag's length.
+- Types: a connection whose definition the bag carries (Iron and later, and
+  every mcap bag) is decoded with a typestore built from that definition, so
+  a Humble and a Jazzy ``Marker`` both decode; a bag without definitions
+  (Humble sqlite3) falls back to the store of its ``ros_distro`` (Humble,
+  else Jazzy). Messages are only decoded for the topics the renderer uses;
+  everything else stays raw bytes for the copy into the output bag.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Collection, Iterator
+
+from rosbags.interfaces import Connection, MessageDefinitionFormat
+from rosbags.rosbag2 import Reader
+from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
+from rosbags.typesys.store import Typestore
+
+from .errors import BagReadError
+
+logger = logging.getLogger("vuer_ros.bag")
+
+TF_TYPE = "tf2_msgs/msg/TFMessage"
+MARKER_TYPE = "visualization_msgs/msg/Marker"
+MARKER_ARRAY_TYPE = "visualization_msgs/msg/MarkerArray"
+TF_TOPICS = ("/tf", "/tf_static")
+
+_IDL_SEPARATOR = "=" * 80 + "\n"
+
+
+def default_typestore(ros_distro: str | None) -> Typestore:
+    """The typestore for a bag without message definitions."""
+    distro = (ros_distro or "").lower()
+    return get_typestore(Stores.ROS2_HUMBLE if distro == "humble" else Stores.ROS2_JAZZY)
+
+
+def typestore_from_definition(msgtype: str, fmt: MessageDefinitionFormat, text: str) -> Typestore:
+    """A typestore holding ``msgtype`` and its dependencies, from a bag's definition text."""
+    store = get_typestore(Stores.EMPTY)
+    if fmt == MessageDefinitionFormat.MSG:
+        store.register(get_types_from_msg(text, msgtype))
+    elif text.startswith(f"{_IDL_SEPARATOR}IDL: "):
+        for part in text.split(_IDL_SEPARATOR)[1:]:
+            _, idl = part.split("\n", 1)
+            store.register(get_types_from_idl(idl))
+    else:
+        store.register(get_types_from_idl(text))
+    return store
+
+
+class BagInput:
+    """An open ROS 2 bag. ``BagReadError`` (one line, what to do) when it is not one."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise BagReadError(f"input bag {self.path} does not exist; give a ROS 2 bag (a folder "
+                               "with metadata.yaml, or a .mcap or .db3 file)")
+        if self.path.suffix == ".bag":
+            raise BagReadError(f"{self.path} is a ROS 1 bag; convert it to ROS 2 first "
+                               f"(rosbags-convert --src {self.path} --dst {self.path.stem})")
+        try:
+            self.reader = Reader(self.path)
+            self.reader.open()
+        except Exception as e:  # rosbags raises ReaderError, but also KeyError/OSError/sqlite errors
+            raise BagReadError(
+                f"cannot read bag {self.path}: {_one_line(e)}; give a ROS 2 bag (a folder with "
+                "metadata.yaml, or a .mcap or .db3 file) that `ros2 bag info` can open") from None
+        try:
+            self.connections: list[Connection] = list(self.reader.connections)
+            count = self.reader.message_count
+            if not count:
+                raise BagReadError(f"bag {self.path} holds no messages; nothing to render")
+            self.message_count = int(count)
+            self.start_ns = int(self.reader.start_time)
+            self.end_ns = int(self.reader.end_time) - 1    # the last message's bag time
+            self.ros_distro = self.reader.ros_distro
+        except BaseException:
+            self.close()
+            raise
+        self._default_store: Typestore | None = None
+        self._stores: dict[tuple[str, Any, str], Typestore] = {}
+        self._bad_types: set[tuple[str, str]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        reader = getattr(self, "reader", None)
+        if reader is not None and reader.is_open:
+            reader.close()
+
+    def __enter__(self) -> "BagInput":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what is in it -----------------------------------------------------------------------
+    @property
+    def duration_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+    def topic_types(self) -> dict[str, str]:
+        """topic -> message type (the first connection's, for a topic with several)."""
+        out: dict[str, str] = {}
+        for c in self.connections:
+            out.setdefault(c.topic, c.msgtype)
+        return out
+
+    def connections_of(self, topic: str) -> list[Connection]:
+        return [c for c in self.connections if c.topic == topic]
+
+    # -- reading --------------------------------------------------------------------------------
+    def messages(self, connections: Collection[Connection] = (), stop_ns: int | None = None
+                 ) -> Iterator[tuple[Connection, int, bytes]]:
+        """``(connection, bag time, raw)`` in bag-time order; all connections when
+        none are given; messages before ``stop_ns`` (exclusive) when given."""
+        if not connections:
+            connections = self.connections
+        try:
+            yield from self.reader.messages(connections=list(connections), stop=stop_ns)
+        except BagReadError:
+            raise
+        except Exception as e:
+            raise BagReadError(f"bag {self.path} is damaged: {_one_line(e)}; check it with "
+                               "`ros2 bag info`, or render a part before the damage with --end") from None
+
+    def typestore_for(self, connection: Connection) -> Typestore:
+        """The typestore that decodes ``connection`` (its own definition if the bag has it)."""
+        fmt, text = connection.msgdef.format, connection.msgdef.data
+        if fmt == MessageDefinitionFormat.NONE or not text:
+            return self.default_store
+        key = (connection.msgtype, fmt, text)
+        store = self._stores.get(key)
+        if store is None:
+            try:
+                store = typestore_from_definition(connection.msgtype, fmt, text)
+                store.get_msgdef(connection.msgtype)
+            except Exception as e:
+                logger.warning("%s: cannot use the bag's definition of %s (%s); decoding with the "
+                               "built-in %s definition", connection.topic, connection.msgtype,
+                               _one_line(e), (self.ros_distro or "jazzy"))
+                store = self.default_store
+            self._stores[key] = store
+        return store
+
+    @property
+    def default_store(self) -> Typestore:
+        if self._default_store is None:
+            self._default_store = default_typestore(self.ros_distro)
+        return self._default_store
+
+    def decode(self, connection: Connection, raw: bytes) -> Any:
+        """The message object (fields by name, like rclpy's)."""
+        return self.typestore_for(connection).deserialize_cdr(raw, connection.msgtype)
+
+    def definition(self, connection: Connection) -> tuple[str, str] | None:
+        """``(msgdef text, RIHS01 hash)`` for writing this connection into a new bag;
+        None when the bag has no definition and no built-in store knows the type."""
+        fmt, text, digest = connection.msgdef.format, connection.msgdef.data, connection.digest
+        msgtype = connection.msgtype
+        if fmt != MessageDefinitionFormat.NONE and text:
+            if digest:
+                return text, digest
+            try:
+                return text, self.typestore_for(connection).hash_rihs01(msgtype)
+            except Exception:
+                return None
+        store = self.default_store
+        if msgtype not in store.fielddefs:
+            return None
+        msgdef, _ = store.generate_msgdef(msgtype, ros_version=2)
+        return msgdef, digest or store.hash_rihs01(msgtype)
+
+    # -- TF frames ---------------------------------------------------------------------------------
+    def scan_tf_frames(self, wanted: Collection[str], stop_ns: int | None = None) -> dict[str, bool]:
+        """Frame names in /tf and /tf_static (before ``stop_ns``) -> whether the frame is
+        some transform's child (roots are not), reading only until every frame in
+        ``wanted`` was seen: checking that the fixed and camera frames exist costs a
+        few messages when they do."""
+        connections = [c for c in self.connections if c.topic in TF_TOPICS and c.msgtype == TF_TYPE]
+        seen: dict[str, bool] = {}
+        missing = {w.lstrip("/") for w in wanted if w}
+        if not connections:
+            return seen
+        for conn, _, raw in self.messages(connections, stop_ns):
+            try:
+                msg = self.decode(conn, raw)
+            except Exception:
+                continue   # the render reports undecodable messages once
+            for t in msg.transforms:
+                parent = str(t.header.frame_id).lstrip("/")
+                child = str(t.child_frame_id).lstrip("/")
+                if parent:
+                    seen.setdefault(parent, False)
+                if child:
+                    seen[child] = True
+                missing.discard(parent)
+                missing.discard(child)
+            if not missing and wanted:
+                break
+        return seen
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
