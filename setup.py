@@ -57,8 +57,9 @@ setup(
     ),
     package_data={package_name: _client_build_files()},
     data_files=data_files,
-    install_requires=['websockets', 'msgpack', 'numpy', 'pillow'],
-    python_requires='>=3.10',
+    install_requires=['websockets>=14', 'msgpack', 'numpy', 'pillow', 'opencv-python-headless',
+                      'PyYAML', 'yourdfpy', 'rosbags', 'av'],
+    python_requires='>=3.11',  # asyncio.timeout
     zip_safe=False,
     maintainer='vuer_ros maintainers',
     maintainer_email='vuer-ros@example.com',
