@@ -79,6 +79,8 @@ def test_every_parameter_has_a_description_and_ranges_where_numeric():
 
 
 def test_parameter_doc_is_current():
+    assert markdown_table() in (REPO / "README.md").read_text(), (
+        "README.md's parameter table is out of date: paste `python -m vuer_ros.params`")
     assert markdown_table() in DOC.read_text(), (
         "docs/parameters.md is out of date: run "
         "`python -m vuer_ros.params --write docs/parameters.md`")
