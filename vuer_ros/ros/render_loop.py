@@ -145,6 +145,7 @@ class RenderLoop:
         self.fallback_decode = fallback_decode
         self.settings = settings
         self.clock_ns = clock_ns
+        self._last_stamp = -1
         self.sink = sink
         self.stats = RenderStats()
         self.max_marker_points = int(max_marker_points)
@@ -446,6 +447,7 @@ class RenderLoop:
             if self._robot_description is not None:
                 self._apply_robot(*self._robot_description)
             self.stats.resets += 1
+            self._last_stamp = -1  # the clock went back: images start again from there
         self.model.advance(now)
         for event in self.model.drain_events():
             self.server.broadcast(event)
@@ -500,6 +502,10 @@ class RenderLoop:
         self.stats.ticks += 1
         settings = self.settings
         stamp = self._drain()
+        if stamp <= self._last_stamp:
+            # sim time has not moved since the last image (a paused or slow /clock): the
+            # same stamp twice would be two images of one instant
+            return
         wants = self.sink.wants()
         if settings.lazy and not wants.any:
             return
@@ -545,6 +551,7 @@ class RenderLoop:
             self._throttled.warning("size", "grab came back %dx%d, asked for %dx%d; dropped",
                                     frame.width, frame.height, settings.width, settings.height)
             return
+        self._last_stamp = stamp
         self._publisher.put(RenderedFrame(frame, stamp, camera, settings, now))
 
     def _render_session(self, settings: RenderSettings) -> VuerSession | None:
