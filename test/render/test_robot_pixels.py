@@ -24,6 +24,7 @@ from vuer_ros.scene.mesh_resolver import MeshResolver
 from vuer_ros.scene import SceneModel
 from vuer_ros.server import VuerServer
 
+from meshes import binary_stl
 from pixels import convex_hull, polygon_area_centroid
 
 CAMERA = RenderCamera.look_at([2.6, -2.2, 2.3], [0.1, 0.35, 0.25], width=640, height=480,
@@ -43,25 +44,6 @@ VISUALS = {
     "head": ("sphere", (0.15,), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), "blue"),
     "tool": ("mesh", (0.3, 0.2, 0.25), (0.0, 0.0, 0.1), (0.3, 0.0, 0.0), "yellow"),
 }
-
-
-def binary_stl(path: Path) -> Path:
-    """A unit cube centred on the origin, binary STL written with numpy."""
-    v = np.array(list(itertools.product((-.5, .5), repeat=3)), np.float32)
-    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
-    tris = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))])
-    pts = v[tris]
-    normals = np.cross(pts[:, 1] - pts[:, 0], pts[:, 2] - pts[:, 0])
-    flip = (normals * pts.mean(axis=1)).sum(axis=1) < 0
-    pts[flip] = pts[flip][:, ::-1]
-    normals[flip] *= -1
-    rec = np.zeros(len(tris), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
-    rec["n"] = normals / np.linalg.norm(normals, axis=1, keepdims=True)
-    rec["v"] = pts
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"binary STL cube".ljust(80, b" ") + np.uint32(len(tris)).tobytes()
-                     + rec.tobytes())
-    return path
 
 
 def urdf(mesh_uri: str) -> str:
