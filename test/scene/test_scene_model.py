@@ -286,9 +286,14 @@ def test_resending_an_unchanged_array_sends_nothing_and_one_change_one_node(robo
     model.on_marker_array(array(), 2 * S)
     assert b.sync() == []
     model.on_marker_array(array(z_of_5=1.0), 3 * S)
-    (ev,) = b.sync()
-    assert ev.etype == "UPSERT" and [n["key"] for n in ev.data["nodes"]] == ["marker:test:5"]
+    (ev,) = b.sync()   # only its pose changed: one pose UPDATE of its group
+    assert ev.etype == "UPDATE" and ev.data["nodes"] == [
+        {"key": "marker:test:5", "position": [5.0, 0.0, 1.0], "quaternion": [0.0, 0.0, 0.0, 1.0]}]
     assert b.node("marker:test:5")["position"] == [5.0, 0.0, 1.0]
+    model.on_marker_array(marker_array(marker(type=1, id=5, xyz=(5, 0, 1), scale=(2, 2, 2))), 4 * S)
+    (ev,) = b.sync()   # its geometry changed: the group is replaced
+    assert ev.etype == "UPSERT" and [n["key"] for n in ev.data["nodes"]] == ["marker:test:5"]
+    assert_browser_matches_model(b)
 
 
 def test_unlocked_update_waiting_for_tf_keeps_the_previous_version_shown(robot):

@@ -71,6 +71,11 @@ class MarkerSpec:
     children: list[Element]  # geometry, in the marker's pose frame
     visible: bool
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+    # what the geometry was built from (type, scale, color, text, mesh; points and
+    # colors arrays): a re-sent marker whose inputs are equal reuses ``children``
+    geom: tuple = ()
+    points: np.ndarray | None = None
+    colors: np.ndarray | None = None
 
 
 def same_elements(a: list[Element], b: list[Element]) -> bool:
@@ -106,9 +111,21 @@ def _error(ns: str, mid: int, kind: str, text: str) -> MarkerError:
     return MarkerError(kind, f"{marker_label(ns, mid)}: {text}")
 
 
+def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+
+
 def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
-                max_points: int = MAX_MARKER_POINTS) -> MarkerSpec:
-    """Validate an ADD/MODIFY marker and build its geometry; raise MarkerError."""
+                max_points: int = MAX_MARKER_POINTS, prev: MarkerSpec | None = None) -> MarkerSpec:
+    """Validate an ADD/MODIFY marker and build its geometry; raise MarkerError.
+
+    ``prev``: the version of this marker shown now. When the new one's geometry
+    inputs (type, scale, color, points, colors, text, mesh) equal its, its
+    ``children`` (the same list object) are reused instead of built: a marker
+    that only moved costs its pose, and the scene model sees at once (by
+    identity) that only the pose changed."""
     ns = str(msg.ns)
     mid = int(msg.id)
     mtype = int(msg.type)
@@ -186,7 +203,20 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                 bad = int(np.flatnonzero(~np.isfinite(colors).all(axis=1))[0])
                 raise _error(ns, mid, "nan", f"colors[{bad}] has a non-finite value {tuple(colors[bad])}")
 
-    if mtype == CUBE:
+    if mtype == TEXT_VIEW_FACING:
+        geom: tuple = (mtype, scale, color, str(msg.text))
+    elif mtype == MESH_RESOURCE:
+        geom = (mtype, scale, color, str(msg.mesh_resource), bool(msg.mesh_use_embedded_materials))
+    else:
+        geom = (mtype, scale, color)
+    raw_points, raw_colors = points, colors
+    if mtype == ARROW_STRIP and scale[0] + scale[1] == 0.0:
+        warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
+                         "scale.y == 0, nothing to draw"))
+    if (prev is not None and prev.geom == geom and _same_array(prev.points, points)
+            and _same_array(prev.colors, colors)):
+        children, visible = prev.children, prev.visible
+    elif mtype == CUBE:
         children = geo.cube(key, scale, mat)
     elif mtype == SPHERE:
         children = geo.sphere(key, scale, mat)
@@ -206,8 +236,6 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
         assert points is not None
         children = geo.arrow_strip(key, points, scale, mat)
         if scale[0] + scale[1] == 0.0:
-            warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
-                             "scale.y == 0, nothing to draw"))
             visible = False
     elif mtype == TEXT_VIEW_FACING:
         children = geo.text(key, str(msg.text), scale[2], mat)
@@ -243,7 +271,8 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                       stamp_ns=stamp_ns(msg.header.stamp), frame_locked=bool(msg.frame_locked),
                       pose=Transform((px, py, pz), (qx, qy, qz, qw)),
                       lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,
-                      children=children, visible=visible, warnings=warnings)
+                      children=children, visible=visible, warnings=warnings,
+                      geom=geom, points=raw_points, colors=raw_colors)
 
 
 def _mesh(msg: Any, key: str, scale: tuple[float, float, float],

@@ -44,7 +44,12 @@ The scene it keeps (keys: ``keys.py``):
   ``marker_tf_timeout_ns``) for the TF at its stamp, then is placed once;
   while a new version of a shown marker waits, the old one stays (as rviz's
   TF message filter does). Changing the fixed frame clears markers (as rviz).
-- A marker re-sent unchanged emits nothing (the common 10 Hz re-publish).
+- A marker re-sent unchanged emits nothing (the common 10 Hz re-publish). One
+  re-sent with the same type and geometry inputs (scale, color, points, colors,
+  text, mesh) that only moved is one pose UPDATE of its group (``position``,
+  ``quaternion``): its geometry elements are reused, not rebuilt (``read_marker``'s
+  ``prev``), so a 1,000-marker array of moving objects costs neither the model nor
+  the browser a rebuild.
 - Bad input is reported once per cause through ``problems`` (a ProblemLog)
   and skipped; nothing raises out of the ``on_*`` methods for bad messages.
 
@@ -134,6 +139,8 @@ class SceneModel:
         # what the browser has (after the last drain / initial_scene)
         self._shown: dict[str, str | None] = {}          # frame -> scene parent frame
         self._shown_markers: dict[MarkerId, str] = {}    # marker -> frame group it is under
+        # marker -> (children list, visible) as last sent: same list object = same geometry
+        self._shown_geom: dict[MarkerId, tuple[list[Element], bool]] = {}
         # changes since then
         self._needs_set = True
         self._structure_dirty = True
@@ -358,6 +365,7 @@ class SceneModel:
         self._report_unreachable(layout)
         self._shown = {}
         self._shown_markers = {}
+        self._shown_geom = {}
         self._shown_robot = {}
         self._robot_dirty = False
         with _gc_paused(len(self.markers)):
@@ -391,7 +399,10 @@ class SceneModel:
         action = int(msg.action)
         if action == ADD:
             try:
-                spec = read_marker(msg, self.resolve_mesh, self.max_marker_points)
+                old = self.markers.get((str(msg.ns), int(msg.id)))
+                shown = old.view if old is not None else None
+                spec = read_marker(msg, self.resolve_mesh, self.max_marker_points,
+                                   shown.spec if shown is not None else None)
             except MarkerError as e:
                 found.append(str(e))
                 self.problems.report(("marker", str(msg.ns), int(msg.id)), e.kind, str(e),
@@ -418,7 +429,6 @@ class SceneModel:
                                received_ns=now,
                                expires_ns=now + spec.lifetime_ns if spec.lifetime_ns else None)
             mid = rec.id
-            old = self.markers.get(mid)
             if spec.frame_locked or frame == self._fixed:
                 rec.placed = spec.pose
             else:
@@ -587,6 +597,7 @@ class SceneModel:
                 if view is not None:
                     g.children.append(self._marker_element(view))
                     self._shown_markers[rec.id] = f
+                    self._shown_geom[rec.id] = (view.spec.children, view.spec.visible)
                     self._marker_dirty.pop(rec.id, None)
         return groups, tops
 
@@ -618,6 +629,7 @@ class SceneModel:
             for mid, at in list(self._shown_markers.items()):
                 if at in gone:
                     del self._shown_markers[mid]
+                    self._shown_geom.pop(mid, None)
             for link in [f for f in self._shown_robot if f in gone]:
                 del self._shown_robot[link]
         new = [f for f in layout if f not in shown]
@@ -625,6 +637,7 @@ class SceneModel:
             # a marker moving into a new frame group leaves its old place first
             for rec in self.markers.attached_to(f):
                 if self._shown_markers.pop(rec.id, None) is not None:
+                    self._shown_geom.pop(rec.id, None)
                     removed.append(rec.spec.key)
         if removed:
             events.append(Remove(*removed))
@@ -666,8 +679,10 @@ class SceneModel:
         if not self._marker_dirty:
             return
         removes: list[str] = []
+        moves: list[dict[str, Any]] = []
         upserts: dict[str, list[Element]] = {}
         shown = self._shown
+        shown_geom = self._shown_geom
         for mid in self._marker_dirty:
             rec = self.markers.get(mid)
             view = rec.view if rec is not None else None
@@ -680,12 +695,31 @@ class SceneModel:
             if was is not None and was != want:
                 removes.append(marker_key(*mid))
                 del self._shown_markers[mid]
+                shown_geom.pop(mid, None)
+                was = None
             if want is not None and view is not None:
-                upserts.setdefault(want, []).append(self._marker_element(view))
+                spec = view.spec
+                geom = shown_geom.get(mid) if was is not None else None
+                if geom is not None and geom[0] is spec.children and geom[1] == spec.visible:
+                    # only the pose changed: move the group, keep its geometry
+                    pose = view.placed
+                    assert pose is not None
+                    t, q = pose.translation, pose.rotation
+                    moves.append({"key": spec.key,
+                                  "position": [float(t[0]), float(t[1]), float(t[2])],
+                                  "quaternion": [float(q[0]), float(q[1]), float(q[2]),
+                                                 float(q[3])]})
+                else:
+                    upserts.setdefault(want, []).append(self._marker_element(view))
+                    shown_geom[mid] = (spec.children, spec.visible)
                 self._shown_markers[mid] = want
+            else:
+                shown_geom.pop(mid, None)
         self._marker_dirty.clear()
         if removes:
             events.append(Remove(*removes))
+        if moves:   # already in wire form (str, lists of floats): skip Update's conversion
+            events.append(ServerEvent("UPDATE", {"nodes": moves, "strict": False}))
         for frame, nodes in upserts.items():
             events.append(Upsert(*nodes, to=frame_key(frame), strict=True))
 
@@ -758,4 +792,5 @@ def _same_view(a: MarkerRecord | None, b: MarkerRecord | None) -> bool:
     if a is None or b is None:
         return False
     return (a.attach == b.attach and a.placed == b.placed and a.spec.visible == b.spec.visible
-            and same_elements(a.spec.children, b.spec.children))
+            and (a.spec.children is b.spec.children
+                 or same_elements(a.spec.children, b.spec.children)))
