@@ -8,18 +8,15 @@ Import it in place of cv2: ``from vuer_ros import display as cv2``.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Any
 
 import cv2 as _cv2
 
+from .render.vuer_app import has_display  # the same test that starts the headless renderer
+
 _stats = {"frames": 0, "since": 0.0, "total": 0}
-
-
-def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def imshow(winname: str, image: Any) -> None:
