@@ -106,6 +106,8 @@ class RenderStats:
     last_grab_ms: float = 0.0
     publish_times: deque[float] = field(default_factory=lambda: deque(maxlen=512))
     grab_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))
+    browser_render_ms: deque[float] = field(default_factory=lambda: deque(maxlen=256))
+    browser_apply_ms: float = 0.0   # the browser's time applying scene events (its report)
     apply_s: float = 0.0        # time spent applying messages to the scene model
     drain_s: float = 0.0        # time spent draining and broadcasting scene events
     dropped_messages: int = 0   # inbox overflow (the scene model fell behind)
@@ -456,24 +458,29 @@ class RenderLoop:
         return now
 
     async def _flush_loop(self) -> None:
-        last_report, last = time.monotonic(), (0, 0.0, 0.0, 0, 0)
+        last_report, last = time.monotonic(), (0, 0.0, 0.0, 0, 0, 0.0)
         while not self._stopping:
             now = time.monotonic()
             if now - last_report >= STATS_PERIOD_S and logger.isEnabledFor(logging.DEBUG):
                 st = self.stats
                 span = now - last_report
                 grabs = sorted(st.grab_ms)
+                draws = sorted(st.browser_render_ms)
                 logger.debug(
                     "last %.0f s: %.1f images/s, grab median %.0f ms (max %.0f), %d grab failures, "
                     "%.0f%% of a core applying %d messages (%d arrays superseded), "
-                    "%.0f%% draining/sending",
+                    "%.0f%% draining/sending; browser: drawing median %.0f ms, "
+                    "%.0f%% of its main thread applying scene events",
                     span, st.rate(span), grabs[len(grabs) // 2] if grabs else math.nan,
                     grabs[-1] if grabs else math.nan, st.grab_failures - last[0],
                     100 * (st.apply_s - last[1]) / span, st.messages - last[3],
-                    st.coalesced - last[4], 100 * (st.drain_s - last[2]) / span)
+                    st.coalesced - last[4], 100 * (st.drain_s - last[2]) / span,
+                    draws[len(draws) // 2] if draws else math.nan,
+                    100 * (st.browser_apply_ms - last[5]) / 1000.0 / span)
                 st.grab_ms.clear()
+                st.browser_render_ms.clear()
                 last_report, last = now, (st.grab_failures, st.apply_s, st.drain_s, st.messages,
-                                          st.coalesced)
+                                          st.coalesced, st.browser_apply_ms)
             await asyncio.sleep(1.0 / max(self.scene_rate, self.settings.rate))
             try:
                 self._drain()
@@ -542,6 +549,9 @@ class RenderLoop:
         now = time.monotonic()
         self.stats.last_grab_ms = (now - started) * 1000.0
         self.stats.grab_ms.append(self.stats.last_grab_ms)
+        if frame.timing:
+            self.stats.browser_render_ms.append(frame.timing.get("render", math.nan))
+            self.stats.browser_apply_ms += frame.timing.get("apply", 0.0)
         took = now - started
         self._grab_ttl = max(settings.grab_timeout, min(4.0 * took, MAX_GRAB_TIMEOUT_S))
         if took > SLOW_GRAB_S:

@@ -71,6 +71,9 @@ class Frame:
     depth: np.ndarray | None = None
     key: str | None = None
     delta_ms: float | None = None
+    # where the browser's time went (ms), when it says: queue (behind earlier events),
+    # render (draw + readback), apply (scene events since its previous grab)
+    timing: dict[str, float] | None = None
     _rgb: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -103,8 +106,12 @@ class Frame:
             raise GrabError("GRAB_RENDER", key, f"frame size {width}x{height}")
         wire_fmt = str(value.get("format") or WIRE_FORMAT.get(fmt, fmt))
         delta = value.get("delta")
+        timing = value.get("timing")
+        if isinstance(timing, dict):
+            timing = {str(k): float(v) for k, v in timing.items() if isinstance(v, (int, float))}
         frame = cls(width=width, height=height, format=fmt, key=key,
-                    delta_ms=float(delta) if isinstance(delta, (int, float)) else None)
+                    delta_ms=float(delta) if isinstance(delta, (int, float)) else None,
+                    timing=timing or None)
         if wire_fmt == "rgba":
             if len(buf) != width * height * 4:
                 raise GrabError("GRAB_RENDER", key,

@@ -8,6 +8,13 @@ export class Dispatcher {
     this.queue = [];
     this.busy = false;
     this.applied = 0;
+    this.applyMs = 0; // time spent applying scene events, read (and reset) by each grab
+  }
+
+  takeApplyMs() {
+    const ms = this.applyMs;
+    this.applyMs = 0;
+    return ms;
   }
 
   push(event, reply) {
@@ -21,6 +28,7 @@ export class Dispatcher {
     while (this.queue.length) {
       const { event, reply } = this.queue.shift();
       let pending;
+      const t0 = performance.now();
       try {
         pending = this.apply(event, reply);
       } catch (err) {
@@ -28,7 +36,10 @@ export class Dispatcher {
         // a request is always answered
         if (typeof event.rtype === 'string') reply({ error: String(err?.message ?? err) });
       }
-      if (event.etype !== 'GRAB_RENDER') changed = true;
+      if (event.etype !== 'GRAB_RENDER') {
+        changed = true;
+        this.applyMs += performance.now() - t0;
+      }
       if (pending) {
         this.busy = true;
         if (changed) this.handlers.changed();

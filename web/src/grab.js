@@ -19,6 +19,10 @@ function positiveInt(value, name) {
   return n;
 }
 
+function round(ms) {
+  return Math.round(ms * 100) / 100;
+}
+
 function finite(value, fallback) {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
@@ -31,6 +35,7 @@ export class Grabber {
     this.encoder = encoder;
     this.depth = new DepthReader(viewer.renderer);
     this.targets = new Map(); // "WxH[+depth]" -> WebGLRenderTarget, most recent last
+    this.takeApplyMs = () => 0; // set by main.js: scene-apply time since the last grab
   }
 
   // reply(value) sends the response. Returns a promise only when the grab has to wait
@@ -45,7 +50,11 @@ export class Grabber {
 
   grab(request, reply) {
     const t0 = request.receivedAt ?? performance.now();
-    const send = (value) => reply({ ...value, dpr: 1, delta: Math.round((performance.now() - t0) * 100) / 100 });
+    const started = performance.now();
+    // where the browser's time went, for the sender's statistics (ms): waiting behind
+    // earlier events, drawing + reading back, applying scene events since the last grab
+    const timing = { queue: round(started - t0), render: 0, apply: round(this.takeApplyMs()) };
+    const send = (value) => reply({ ...value, dpr: 1, delta: round(performance.now() - t0), timing });
     try {
       const options = request.data && typeof request.data === 'object' ? request.data : {};
       const format = FORMATS[String(options.format ?? 'jpeg').toLowerCase()];
@@ -56,6 +65,7 @@ export class Grabber {
       this.viewer.prepare(); // world matrices current, so a CameraView's pose is
       const { camera, width, height } = this.view(request.key ?? 'DEFAULT', options);
       const { pixels, depth } = this.render(camera, width, height, wantDepth);
+      timing.render = round(performance.now() - started);
       const value = { format, width, height };
       if (depth) value.depthFrame = depth;
       if (format === 'rgba') {
@@ -147,7 +157,7 @@ export class Grabber {
     const renderer = this.viewer.renderer;
     const target = this.target(width, height, wantDepth);
     renderer.setRenderTarget(target);
-    renderer.render(this.viewer.scene, camera);
+    this.viewer.draw(camera, height);
     const pixels = new Uint8Array(width * height * 4);
     renderer.readRenderTargetPixels(target, 0, 0, width, height, pixels);
     const depth = wantDepth ? this.depth.read(target, camera, width, height) : null;

@@ -25,6 +25,7 @@ const graph = new SceneGraph(viewer.content, {
   warn: (message) => console.warn(`vuer_ros: ${message}`),
   requestRender: () => viewer.requestRender(),
   loads,
+  batches: viewer.batches,
   setBackground: (value) => viewer.setBackground(value),
   setUp: (up) => { viewer.setUp(up); controls?.setUp(); },
 });
@@ -43,6 +44,8 @@ const dispatcher = new Dispatcher(graph, {
   },
   changed: () => viewer.requestRender(),
 });
+
+grabber.takeApplyMs = () => dispatcher.takeApplyMs();
 
 connection = new Connection(wsUrl, {
   onOpen: () => {

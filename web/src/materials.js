@@ -94,6 +94,22 @@ export function applyMaterialSpec(material, spec, defaults = {}) {
   material.needsUpdate = true;
 }
 
+// Material types whose shaders a batch can pull poses into (batches.js).
+const BATCHABLE = new Set(['basic', 'lambert', 'phong', 'standard', 'physical', 'toon']);
+
+// {key, color} when the node's material can be drawn in a batch: opaque, no
+// wireframe; the key is everything but the colour, the colour is linear. Else null.
+export function batchMaterial(props, defaults = {}) {
+  const spec = props.material && typeof props.material === 'object' ? props.material : {};
+  const typeName = String(props.materialType ?? defaults.type ?? 'standard').toLowerCase();
+  if (!BATCHABLE.has(typeName)) return null;
+  const opacity = Number(spec.opacity ?? defaults.opacity ?? 1);
+  if (!(opacity >= 1) || spec.transparent === true || defaults.transparent || spec.wireframe) return null;
+  const { color, ...rest } = spec;
+  const parsed = parseColor(color ?? defaults.color) ?? new THREE.Color(1, 1, 1);
+  return { key: JSON.stringify([typeName, rest, defaults.side ?? null]), color: parsed };
+}
+
 // Does the node set any material prop (so a model's own materials get replaced)?
 export function hasMaterialProps(props) {
   return props.material != null || props.materialType != null;

@@ -9,6 +9,7 @@
 // without it, 640x480). There it is redrawn at most once a second, so a page
 // screenshot taken for debugging is at most that stale.
 import * as THREE from 'three';
+import { Batches } from './batches.js';
 import { flushDisposedMaterials, parseColor } from './materials.js';
 
 export const DEFAULT_BACKGROUND = '#303030'; // rviz's default background (48, 48, 48)
@@ -26,6 +27,8 @@ export class Viewer {
     this.scene.background = new THREE.Color(DEFAULT_BACKGROUND);
     this.content = new THREE.Group(); // the scene graph's root node goes here
     this.scene.add(this.content);
+    this.batches = new Batches(); // small solids drawn together (batches.js)
+    this.scene.add(this.batches.group);
 
     this.camera = new THREE.PerspectiveCamera(50, 1, 0.01, 1000);
     this.camera.up.set(0, 0, 1);
@@ -81,6 +84,12 @@ export class Viewer {
     this.scene.updateMatrixWorld();
   }
 
+  // Draw the scene with `camera` into the current target (`heightPx` high).
+  draw(camera, heightPx) {
+    this.batches.sync(this.scene, camera, heightPx);
+    this.renderer.render(this.scene, camera);
+  }
+
   requestRender() {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -97,7 +106,7 @@ export class Viewer {
     this.lastRender = performance.now();
     this.prepare();
     this.renderer.setRenderTarget(null);
-    this.renderer.render(this.scene, this.camera);
+    this.draw(this.camera, this.height);
     flushDisposedMaterials();
   }
 }

@@ -18,6 +18,7 @@ import * as THREE from 'three';
 import { disposeMaterial, linearColors, makeMaterial, withInstanceAlpha } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32 } from '../packed.js';
 import { Element, any } from './base.js';
+import { ROW, dataTexture, itemTemplate } from '../pulled.js';
 
 const ITEM_PROPS = ['positions', 'scale', 'scales', 'colors'];
 
@@ -48,41 +49,11 @@ function capacityFor(count, current) {
 }
 
 // ---------------------------------------------------------------------------------
-const ROW = 1024; // data texture width in texels
-
-// `capacity` unit cubes in one geometry; vertex attribute itemIndex says which item.
 function cubeTemplate(capacity) {
   const box = new THREE.BoxGeometry(1, 1, 1);
-  const bp = box.attributes.position.array;
-  const bn = box.attributes.normal.array;
-  const bi = box.index.array;
-  const nv = bp.length / 3;
-  const position = new Float32Array(capacity * bp.length);
-  const normal = new Float32Array(capacity * bn.length);
-  const itemIndex = new Float32Array(capacity * nv);
-  const index = new Uint32Array(capacity * bi.length);
-  for (let i = 0; i < capacity; i++) {
-    position.set(bp, i * bp.length);
-    normal.set(bn, i * bn.length);
-    itemIndex.fill(i, i * nv, (i + 1) * nv);
-    for (let k = 0; k < bi.length; k++) index[i * bi.length + k] = bi[k] + i * nv;
-  }
+  const geometry = itemTemplate(box, capacity);
   box.dispose();
-  const geometry = new THREE.BufferGeometry();
-  geometry.setAttribute('position', new THREE.BufferAttribute(position, 3));
-  geometry.setAttribute('normal', new THREE.BufferAttribute(normal, 3));
-  geometry.setAttribute('itemIndex', new THREE.BufferAttribute(itemIndex, 1));
-  geometry.setIndex(new THREE.BufferAttribute(index, 1));
-  geometry.userData.indicesPerItem = bi.length;
   return geometry;
-}
-
-function dataTexture(texels, Type, colorSpace) {
-  const rows = Math.ceil(texels / ROW);
-  const texture = new THREE.DataTexture(new Type(ROW * rows * 4), ROW, rows, THREE.RGBAFormat,
-    Type === Float32Array ? THREE.FloatType : THREE.UnsignedByteType);
-  texture.colorSpace = colorSpace; // sRGB colour bytes: the sampler returns linear values
-  return texture;
 }
 
 // The material's shader with the item fetch added (works for every built-in mesh material).

@@ -1,6 +1,6 @@
 // Solid primitives: `args` are the three.js geometry constructor arguments.
 import * as THREE from 'three';
-import { makeMaterial, parseColor } from '../materials.js';
+import { batchMaterial, disposeMaterial, makeMaterial, parseColor } from '../materials.js';
 import { Element, any } from './base.js';
 
 const MATERIAL_PROPS = ['material', 'materialType'];
@@ -10,13 +10,34 @@ function numbers(args, defaults) {
   return defaults.map((d, i) => (typeof a[i] === 'number' && Number.isFinite(a[i]) ? a[i] : d));
 }
 
-// One mesh; the geometry is rebuilt when `args` change, the material when the material props do.
+// One mesh, or a slot in a batch (batches.js) when the shape reduces to a scaled unit
+// shape and the material is opaque. The geometry is rebuilt when `args` change, the
+// material when the material props do.
 class MeshElement extends Element {
   static materialDefaults = {};
 
   makeGeometry(args) { throw new Error(`makeGeometry(${args})`); }
 
+  // {key, scale, levels}: the unit shape that, scaled by `scale`, is this geometry,
+  // as levels of detail [{make(), step}] (full detail first; step: the angle between
+  // neighbouring segments); null when there is none (negative sizes).
+  unitShape(args) { return null; } // eslint-disable-line no-unused-vars
+
   update(props, changed) {
+    const defaults = this.constructor.materialDefaults;
+    const batches = this.ctx.batches;
+    if (batches && (changed.has('args') || any(changed, MATERIAL_PROPS) || !this.built)) {
+      this.built = true;
+      const shape = this.unitShape(props.args);
+      const material = shape && batchMaterial(props, defaults);
+      if (shape && material) {
+        this.joinBatch(batches, shape, material, props, defaults);
+        return;
+      }
+      this.leaveBatch();
+      this.geometryBuilt = this.materialBuilt = false;
+    }
+    if (this.member) return;
     if (!this.content) this.setContent(new THREE.Mesh());
     const mesh = this.content;
     if (changed.has('args') || !this.geometryBuilt) {
@@ -25,33 +46,124 @@ class MeshElement extends Element {
       this.geometryBuilt = true;
     }
     if (any(changed, MATERIAL_PROPS) || !this.materialBuilt) {
-      mesh.material.dispose();
-      mesh.material = makeMaterial(props, this.constructor.materialDefaults);
+      disposeMaterial(mesh.material);
+      mesh.material = makeMaterial(props, defaults);
       this.materialBuilt = true;
     }
   }
+
+  joinBatch(batches, shape, material, props, defaults) {
+    this.setContent(null);
+    const key = `${this.constructor.name}|${shape.key}|${material.key}`;
+    if (this.member?.batch && this.memberKey === key) {
+      this.member.unitScale = shape.scale;
+      this.member.color = material.color;
+      return;
+    }
+    this.leaveBatch();
+    this.member = { holder: this.holder, unitScale: shape.scale, color: material.color, batch: null };
+    this.memberKey = key;
+    batches.join(this.member, key, shape.levels, () => makeMaterial(whiteMaterial(props), { ...defaults, color: '#ffffff' }));
+  }
+
+  leaveBatch() {
+    this.ctx.batches?.leave(this.member);
+    this.member = null;
+  }
+
+  dispose() {
+    this.leaveBatch();
+    super.dispose();
+  }
+}
+
+// the node's material props with the colour taken out (a batch colours per item)
+function whiteMaterial(props) {
+  const spec = props.material && typeof props.material === 'object' ? props.material : {};
+  return { ...props, material: { ...spec, color: '#ffffff' } };
+}
+
+function nonNegative(...values) {
+  return values.every((v) => v >= 0);
+}
+
+// Round shapes drawn small need fewer segments: full, half and a quarter of the
+// segments (not below `least`), each with the angle between its segments (batches.js
+// picks the level by the item's size on screen).
+function roundLevels(segments, least, arc, make) {
+  const levels = [];
+  for (const f of [1, 2, 4]) {
+    const n = f === 1 ? segments : Math.max(least, Math.round(segments / f));
+    if (levels.length && n >= levels[levels.length - 1].n) continue;
+    levels.push({ n, step: arc / n, make: () => make(n) });
+  }
+  return levels;
 }
 
 export class Box extends MeshElement {
   makeGeometry(args) { return new THREE.BoxGeometry(...numbers(args, [1, 1, 1, 1, 1, 1])); }
+
+  unitShape(args) {
+    const [w, h, d, ...segments] = numbers(args, [1, 1, 1, 1, 1, 1]);
+    if (!nonNegative(w, h, d)) return null;
+    const make = () => new THREE.BoxGeometry(1, 1, 1, ...segments);
+    return { key: segments.join(), scale: [w, h, d], levels: [{ make, step: 0 }] };
+  }
 }
 
 export class Sphere extends MeshElement {
   makeGeometry(args) { return new THREE.SphereGeometry(...numbers(args, [1, 32, 16])); }
+
+  unitShape(args) {
+    const [r, ws, hs, phiStart, phiLength, thetaStart, thetaLength] = numbers(args, [1, 32, 16, 0, 2 * Math.PI, 0, Math.PI]);
+    if (!nonNegative(r, ws, hs)) return null;
+    const levels = [];
+    for (const f of [1, 2, 4]) {
+      const w = f === 1 ? ws : Math.max(6, Math.round(ws / f));
+      const h = f === 1 ? hs : Math.max(4, Math.round(hs / f));
+      if (levels.length && w >= levels[levels.length - 1].w) continue;
+      levels.push({ w, step: Math.max(phiLength / w, thetaLength / h),
+        make: () => new THREE.SphereGeometry(1, w, h, phiStart, phiLength, thetaStart, thetaLength) });
+    }
+    return { key: [ws, hs, phiStart, phiLength, thetaStart, thetaLength].join(), scale: [r, r, r], levels };
+  }
 }
 
 export class Cylinder extends MeshElement {
   makeGeometry(args) { return new THREE.CylinderGeometry(...numbers(args, [1, 1, 1, 32])); }
+
+  unitShape(args) {
+    const [top, bottom, h, radial] = numbers(args, [1, 1, 1, 32]);
+    const r = Math.max(top, bottom);
+    if (!nonNegative(top, bottom, h, radial) || r === 0) return null;
+    const t = top / r, b = bottom / r;
+    return { key: `${t},${b},${radial}`, scale: [r, h, r],
+      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.CylinderGeometry(t, b, 1, n)) };
+  }
 }
 
 export class Cone extends MeshElement {
   makeGeometry(args) { return new THREE.ConeGeometry(...numbers(args, [1, 1, 32])); }
+
+  unitShape(args) {
+    const [r, h, radial] = numbers(args, [1, 1, 32]);
+    if (!nonNegative(r, h, radial)) return null;
+    return { key: `${radial}`, scale: [r, h, r],
+      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.ConeGeometry(1, 1, n)) };
+  }
 }
 
 export class Plane extends MeshElement {
   // a plane is seen from both sides unless the material says otherwise
   static materialDefaults = { side: THREE.DoubleSide };
   makeGeometry(args) { return new THREE.PlaneGeometry(...numbers(args, [1, 1, 1, 1])); }
+
+  unitShape(args) {
+    const [w, h, ...segments] = numbers(args, [1, 1, 1, 1]);
+    if (!nonNegative(w, h)) return null;
+    const make = () => new THREE.PlaneGeometry(1, 1, ...segments);
+    return { key: segments.join(), scale: [w, h, 1], levels: [{ make, step: 0 }] };
+  }
 }
 
 // Vuer's Arrow: from the origin along `direction`, `scale` long (not a transform scale),

@@ -1,0 +1,146 @@
+"""Batched drawing (web/src/batches.js): many same-shaped solids drawn as one mesh
+still land where the pinhole model puts each of them, and the scene graph's
+operations (moving a parent, hiding, removing, turning translucent) act on each
+one alone. Round solids far away are drawn with fewer segments: their
+silhouettes stay within a pixel of the true shape's."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import numpy as np
+import pytest
+
+from vuer_ros.render.browser import HeadlessBrowser
+from vuer_ros.render.camera import RenderCamera, quat_to_matrix
+from vuer_ros.schemas import Box, DefaultScene, Group, Sphere
+from vuer_ros.server import VuerServer
+
+from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
+
+W, H = 640, 480
+CAMERA = RenderCamera.look_at([0.0, -2.5, 5.0], [0.0, 0.0, 0.0], width=W, height=H, fov_y=55.0,
+                              near=0.05, far=100.0)
+SIZE = (0.2, 0.2, 0.2)
+RED, GREEN, MAGENTA, CYAN, YELLOW, BLUE = ((255, 0, 0), (0, 255, 0), (255, 0, 255), (0, 255, 255),
+                                           (255, 255, 0), (0, 0, 255))
+SPECIAL = {(1, 1): ("carried", GREEN), (2, 5): ("hidden", MAGENTA), (5, 2): ("gone", CYAN),
+           (6, 6): ("ghost", YELLOW)}
+MOVE = (0.15, 0.0, 0.0)   # still clear of its neighbours
+
+
+def hexcolour(rgb) -> str:
+    return "#%02x%02x%02x" % rgb
+
+
+def centre(i: int, j: int) -> tuple[float, float, float]:
+    return (-1.75 + 0.5 * i, -1.75 + 0.5 * j, 0.1)
+
+
+def edge_point(camera: RenderCamera, u: float, v: float, z: float) -> np.ndarray:
+    """Where the ray through pixel (u, v) meets the plane at height z."""
+    f = camera.focal_length
+    cx, cy = camera.principal_point
+    ray = quat_to_matrix(camera.orientation) @ np.array([(u - cx) / f, (v - cy) / f, 1.0])   # in the world
+    eye = np.asarray(camera.position, float)
+    return eye + ray * (z - eye[2]) / ray[2]
+
+
+def box(key, at, colour, **kw):
+    return Box(key=key, args=list(SIZE), position=list(at), materialType="basic",
+               material={"color": hexcolour(colour)}, **kw)
+
+
+def grid_scene(edge_at):
+    nodes = []
+    for i in range(8):
+        for j in range(8):
+            name, colour = SPECIAL.get((i, j), (f"b{i}{j}", RED))
+            if name == "carried":   # under a group that will move
+                nodes.append(Group(box(name, (0, 0, 0), colour), key="carrier", position=list(centre(i, j))))
+            else:
+                nodes.append(box(name, centre(i, j), colour))
+    nodes.append(box("edge", edge_at, BLUE))
+    return DefaultScene(*nodes, grid=False)
+
+
+def sphere_scene():
+    return DefaultScene(Sphere(key="ball", args=[0.5, 32, 16], position=[0, 0, 0], materialType="basic",
+                               material={"color": "#ff0000"}), grid=False)
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    edge_at = edge_point(CAMERA, -0.5, H / 2, 0.1)   # half of it outside the image
+
+    async def main():
+        async with VuerServer(port=0) as server:
+            server.set @ grid_scene(edge_at)
+            async with HeadlessBrowser(server, W, H) as browser:
+                sess = browser.session
+                out = {"edge_at": edge_at, "before": await sess.grab(format="rgb", width=W, height=H, camera=CAMERA)}
+                server.update @ [Group(key="carrier", position=list(np.add(centre(1, 1), MOVE))),
+                                 box("hidden", centre(2, 5), MAGENTA, visible=False),
+                                 Box(key="ghost", material={"color": hexcolour(YELLOW), "opacity": 0.5})]
+                server.remove @ "gone"
+                out["after"] = await sess.grab(format="rgb", width=W, height=H, camera=CAMERA)
+                server.set @ sphere_scene()
+                for d in (2.0, 40.0):
+                    cam = RenderCamera.look_at([0.0, -d, 0.0], [0.0, 0.0, 0.0], width=W, height=H,
+                                               fov_y=55.0, near=0.05, far=100.0)
+                    out[d] = (cam, await sess.grab(format="rgb", width=W, height=H, camera=cam))
+                return out
+    return asyncio.run(asyncio.wait_for(main(), 90))
+
+
+def predicted(at):
+    return predicted_silhouette(CAMERA, box_corners(at, SIZE))
+
+
+def test_every_batched_box_is_where_the_camera_model_puts_it(rendered):
+    rgb = rendered["before"].rgb
+    reds = [centre(i, j) for i in range(8) for j in range(8) if (i, j) not in SPECIAL]
+    want = sum(predicted(c)[0] for c in reds)
+    got = colour_mask(rgb, RED).sum()
+    assert got == pytest.approx(want, rel=0.03)
+    for (i, j), (_, colour) in SPECIAL.items():
+        area, centroid, _ = predicted(centre(i, j))
+        got_area, got_centroid, _ = measured_silhouette(colour_mask(rgb, colour))
+        assert np.linalg.norm(got_centroid - centroid) <= 0.5, (colour, got_centroid, centroid)
+        assert got_area == pytest.approx(area, rel=0.05)
+
+
+def test_an_item_partly_in_view_is_not_culled(rendered):
+    mask = colour_mask(rendered["before"].rgb, BLUE)
+    _, (u, v), _ = predicted(rendered["edge_at"])
+    assert abs(u) < 2, "the test box should straddle the left image edge"
+    rows = np.nonzero(mask[:, 0])[0]
+    assert len(rows) > 5 and abs(rows.mean() - v) < 2
+
+
+def test_each_item_follows_its_own_node(rendered):
+    rgb = rendered["after"].rgb
+    _, centroid, _ = predicted(np.add(centre(1, 1), MOVE))
+    _, got, _ = measured_silhouette(colour_mask(rgb, GREEN))
+    assert np.linalg.norm(got - centroid) <= 0.5, "a batched box moves with its parent group"
+    assert colour_mask(rgb, MAGENTA).sum() == 0, "visible=False hides just that box"
+    assert colour_mask(rgb, CYAN).sum() == 0, "a removed box is gone"
+    # turned translucent: drawn on its own, blended with the background
+    _, (u, v), _ = predicted(centre(6, 6))
+    r, g, b = rgb[round(v), round(u)].astype(int)
+    assert 90 < r < 230 and 90 < g < 230 and b < 100, (r, g, b)
+    reds = [centre(i, j) for i in range(8) for j in range(8) if (i, j) not in SPECIAL]
+    assert colour_mask(rgb, RED).sum() == pytest.approx(sum(predicted(c)[0] for c in reds), rel=0.03)
+
+
+@pytest.mark.parametrize("distance", [2.0, 40.0])
+def test_a_sphere_near_or_far_keeps_its_silhouette(rendered, distance):
+    """At 40 m the 0.5 m ball is ~12 px across: it is drawn with 8 segments
+    instead of 32, and still within a pixel of the true circle."""
+    cam, frame = rendered[distance]
+    f = cam.focal_length
+    rho = f * 0.5 / math.sqrt(distance ** 2 - 0.25)   # image radius of a sphere seen on axis
+    area, centroid, _ = measured_silhouette(colour_mask(frame.rgb, RED))
+    assert np.linalg.norm(centroid - np.array(cam.principal_point)) <= 0.3
+    assert math.sqrt(area / math.pi) == pytest.approx(rho, abs=0.6)

@@ -1,0 +1,280 @@
+// Many small solids, few draws. Box / Sphere / Cylinder / Cone / Plane nodes whose
+// shape reduces to one unit shape (a box of any size is a scaled unit box) and whose
+// opaque material is the same apart from its colour are drawn together: one pulled
+// mesh per batch chunk (pulled.js), each item's world matrix and colour fetched from a
+// data texture. A MarkerArray of 1,000 cubes, spheres, cylinders and arrows is then
+// a handful of draw calls instead of ~1,150, which on SwiftShader was most of a
+// grab's time (bench/node_scene_cost.py).
+//
+// The scene graph is unchanged: each node keeps its holder group (transform, children,
+// visibility); only its mesh is replaced by a slot in a batch. Before every render,
+// sync() copies each member's world matrix (times its unit-shape scale) into a
+// slot, culls items outside the camera's view, and draws small-on-screen items with
+// fewer segments (at most half a pixel off the full shape's silhouette).
+// Translucent materials are not batched: they need per-object depth sorting.
+import * as THREE from 'three';
+import { disposeMaterial } from './materials.js';
+import { ROW, dataTexture, itemTemplate } from './pulled.js';
+
+const TEXELS_PER_ITEM = 4; // three matrix rows, then linear rgb
+const FIRST_CAPACITY = 16;
+const VERTICES_PER_CHUNK = 1 << 17;
+
+// The member's world matrix (column-major, times the unit scale) as three rows, and
+// its colour. The normal goes through the cofactor matrix (det * inverse transpose),
+// exact for any affine pose, and still right for a solid flattened to zero thickness.
+function pullPose(material, texture) {
+  material.onBeforeCompile = (shader) => {
+    shader.uniforms.itemData = { value: texture };
+    shader.vertexShader = shader.vertexShader
+      .replace('#include <common>', `#include <common>
+attribute float itemIndex;
+uniform highp sampler2D itemData;
+varying vec3 vItemColor;
+vec4 itemTexel(int i) { return texelFetch(itemData, ivec2(i % ${ROW}, i / ${ROW}), 0); }`)
+      .replace('void main() {', `void main() {
+  int itemFirst = ${TEXELS_PER_ITEM} * int(itemIndex + 0.5);
+  vec4 itemRow0 = itemTexel(itemFirst);
+  vec4 itemRow1 = itemTexel(itemFirst + 1);
+  vec4 itemRow2 = itemTexel(itemFirst + 2);
+  vItemColor = itemTexel(itemFirst + 3).rgb;`)
+      .replace('#include <beginnormal_vertex>', `#include <beginnormal_vertex>
+  {
+    vec3 c0 = vec3(itemRow0.x, itemRow1.x, itemRow2.x);
+    vec3 c1 = vec3(itemRow0.y, itemRow1.y, itemRow2.y);
+    vec3 c2 = vec3(itemRow0.z, itemRow1.z, itemRow2.z);
+    objectNormal = mat3(cross(c1, c2), cross(c2, c0), cross(c0, c1)) * objectNormal;
+  }`)
+      .replace('#include <begin_vertex>', `#include <begin_vertex>
+  transformed = vec3(dot(itemRow0, vec4(transformed, 1.0)), dot(itemRow1, vec4(transformed, 1.0)),
+                     dot(itemRow2, vec4(transformed, 1.0)));`);
+    shader.fragmentShader = shader.fragmentShader
+      .replace('#include <common>', '#include <common>\nvarying vec3 vItemColor;')
+      .replace('#include <color_fragment>', '#include <color_fragment>\ndiffuseColor.rgb *= vItemColor;');
+  };
+  material.customProgramCacheKey = () => 'batchedPose';
+  return material;
+}
+
+// One pulled mesh with room for `capacity` items.
+class Chunk {
+  constructor(shape, material, capacity) {
+    this.capacity = capacity;
+    this.texture = dataTexture(capacity * TEXELS_PER_ITEM, Float32Array);
+    this.mesh = new THREE.Mesh(itemTemplate(shape, capacity), pullPose(material.clone(), this.texture));
+    this.mesh.frustumCulled = false; // the template's bounds are not the items'; items are culled in sync()
+    this.mesh.matrixAutoUpdate = false;
+  }
+
+  dispose() {
+    this.mesh.removeFromParent();
+    this.mesh.geometry.dispose();
+    disposeMaterial(this.mesh.material);
+    this.texture.dispose();
+  }
+}
+
+// One level of detail of a batch's shape: its chunks, and the items drawn with it
+// in the current sync.
+class Level {
+  constructor(shape, step, group) {
+    this.shape = shape;
+    this.step = step; // angle between neighbouring segments (0: flat-faced, exact)
+    this.group = group;
+    this.chunks = [];
+    this.items = [];
+    this.indicesPerItem = shape.index ? shape.index.count : shape.attributes.position.count;
+    const vertices = shape.attributes.position.count;
+    this.maxPerChunk = Math.max(1, Math.floor(VERTICES_PER_CHUNK / Math.max(1, vertices)));
+  }
+
+  // Chunks for n items: while one chunk will do, it grows by 4x (from 16 items) up to
+  // the chunk limit; beyond that every chunk is full size (item i is in chunk
+  // i / maxPerChunk). A level that shrinks keeps its first chunk.
+  fit(n, material) {
+    const needed = Math.ceil(n / this.maxPerChunk);
+    // an empty level keeps its first chunk: its items may be back in view next frame
+    while (this.chunks.length > Math.max(needed, 1)) this.chunks.pop().dispose();
+    const first = this.chunks[0];
+    if (first && needed >= 1 && first.capacity < (needed === 1 ? n : this.maxPerChunk)) {
+      for (const chunk of this.chunks.splice(0)) chunk.dispose();
+    }
+    while (this.chunks.length < needed) {
+      let capacity = this.maxPerChunk;
+      if (needed === 1) {
+        capacity = FIRST_CAPACITY;
+        while (capacity < n) capacity *= 4;
+        capacity = Math.min(capacity, this.maxPerChunk);
+      }
+      const chunk = new Chunk(this.shape, material, capacity);
+      this.group.add(chunk.mesh);
+      this.chunks.push(chunk);
+    }
+  }
+
+  write(material) {
+    const n = this.items.length;
+    this.fit(n, material);
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c];
+      const first = c * this.maxPerChunk;
+      const count = Math.max(0, Math.min(chunk.capacity, n - first));
+      const d = chunk.texture.image.data;
+      for (let i = 0; i < count; i++) {
+        const m = this.items[first + i];
+        const e = m.holder.matrixWorld.elements;
+        const [sx, sy, sz] = m.unitScale;
+        const o = i * TEXELS_PER_ITEM * 4;
+        d[o] = e[0] * sx; d[o + 1] = e[4] * sy; d[o + 2] = e[8] * sz; d[o + 3] = e[12];
+        d[o + 4] = e[1] * sx; d[o + 5] = e[5] * sy; d[o + 6] = e[9] * sz; d[o + 7] = e[13];
+        d[o + 8] = e[2] * sx; d[o + 9] = e[6] * sy; d[o + 10] = e[10] * sz; d[o + 11] = e[14];
+        d[o + 12] = m.color.r; d[o + 13] = m.color.g; d[o + 14] = m.color.b; d[o + 15] = 1;
+      }
+      chunk.mesh.geometry.setDrawRange(0, count * this.indicesPerItem);
+      chunk.mesh.visible = count > 0;
+      if (count > 0) chunk.texture.needsUpdate = true;
+    }
+    this.items.length = 0;
+  }
+
+  dispose() {
+    for (const chunk of this.chunks) chunk.dispose();
+    this.chunks = [];
+    this.shape.dispose();
+  }
+}
+
+// The coarsest level may move a silhouette by at most this much, against the full
+// level: small items on screen (a 1,000-marker array seen from afar) need a fraction
+// of the triangles, and SwiftShader's time goes with the triangle count.
+const MAX_LOD_ERROR_PX = 0.5;
+
+const sphere = new THREE.Sphere();
+const frustum = new THREE.Frustum();
+const viewProjection = new THREE.Matrix4();
+
+class Batch {
+  // levels: [{make(), step}] full detail first; material: the template, colour white (owned)
+  constructor(levels, material, group) {
+    this.levels = levels.map(({ make, step }) => new Level(make(), step, group));
+    this.material = material;
+    this.members = new Set();
+    // the unit shape's radius about its origin (bounds for culling and detail)
+    const p = this.levels[0].shape.attributes.position;
+    let r2 = 0;
+    for (let i = 0; i < p.count; i++) r2 = Math.max(r2, p.getX(i) ** 2 + p.getY(i) ** 2 + p.getZ(i) ** 2);
+    this.radius = Math.sqrt(r2);
+    const full = Math.cos(this.levels[0].step / 2);
+    this.loss = this.levels.map((level) => full - Math.cos(level.step / 2)); // per pixel of radius
+  }
+
+  // view: {scene, camera, pxPerUnit(z)}: sorts the shown members into levels, culls
+  // those outside the view, and writes every level's data.
+  sync(view) {
+    for (const m of this.members) {
+      if (!shown(m.holder, view.scene)) continue;
+      const e = m.holder.matrixWorld.elements;
+      const [sx, sy, sz] = m.unitScale;
+      const stretch = Math.sqrt(Math.max(
+        (e[0] ** 2 + e[1] ** 2 + e[2] ** 2) * sx * sx,
+        (e[4] ** 2 + e[5] ** 2 + e[6] ** 2) * sy * sy,
+        (e[8] ** 2 + e[9] ** 2 + e[10] ** 2) * sz * sz));
+      sphere.center.set(e[12], e[13], e[14]);
+      sphere.radius = this.radius * stretch;
+      if (!(sphere.radius >= 0) || !view.frustum.intersectsSphere(sphere)) continue;
+      let level = 0;
+      if (this.levels.length > 1) {
+        const px = sphere.radius * view.pxPerUnit(sphere.center);
+        while (level + 1 < this.levels.length && px * this.loss[level + 1] <= MAX_LOD_ERROR_PX) level++;
+      }
+      this.levels[level].items.push(m);
+    }
+    for (const level of this.levels) level.write(this.material);
+  }
+
+  dispose() {
+    for (const level of this.levels) level.dispose();
+    disposeMaterial(this.material);
+  }
+}
+
+// Drawn only when it and every ancestor are visible and it is in the scene.
+function shown(object, scene) {
+  for (let o = object; o; o = o.parent) {
+    if (!o.visible) return false;
+    if (o === scene) return true;
+  }
+  return false;
+}
+
+// What a camera sees, for culling and level of detail.
+function viewOf(scene, camera, heightPx) {
+  camera.updateMatrixWorld();
+  viewProjection.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
+  frustum.setFromProjectionMatrix(viewProjection);
+  const v = camera.matrixWorldInverse.elements;
+  let pxPerUnit;
+  if (camera.isPerspectiveCamera) {
+    const focal = heightPx / 2 / Math.tan(THREE.MathUtils.degToRad(camera.fov) / 2) * camera.zoom;
+    pxPerUnit = (p) => {
+      const depth = -(v[2] * p.x + v[6] * p.y + v[10] * p.z + v[14]);
+      return depth > camera.near ? focal / depth : Infinity; // at or behind the eye: full detail
+    };
+  } else {
+    const scale = heightPx / ((camera.top - camera.bottom) / camera.zoom);
+    pxPerUnit = () => scale;
+  }
+  return { scene, frustum, pxPerUnit };
+}
+
+// The batches of one THREE.Scene. Members are plain objects:
+// { holder, unitScale: [x, y, z], color: THREE.Color (linear) }; the batch key names
+// the unit shape and the material (everything but the colour).
+export class Batches {
+  constructor() {
+    this.group = new THREE.Group();
+    this.group.name = 'vuer_ros batches';
+    this.group.matrixAutoUpdate = false;
+    this.batches = new Map(); // key -> Batch
+  }
+
+  // levels: [{make(), step}], full detail first; makeMaterial() is called only when
+  // the key has no batch yet.
+  join(member, key, levels, makeMaterial) {
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = new Batch(levels, makeMaterial(), this.group);
+      this.batches.set(key, batch);
+    }
+    member.batch = batch;
+    batch.members.add(member);
+  }
+
+  leave(member) {
+    if (!member?.batch) return;
+    member.batch.members.delete(member);
+    member.batch = null;
+  }
+
+  // Just before a render with `camera` into a target `heightPx` pixels high, after
+  // the scene's world matrices are current.
+  sync(scene, camera, heightPx) {
+    const view = viewOf(scene, camera, heightPx);
+    for (const [key, batch] of this.batches) {
+      if (batch.members.size === 0) {
+        batch.dispose();
+        this.batches.delete(key);
+      } else {
+        batch.sync(view);
+      }
+    }
+  }
+
+  get drawCalls() {
+    let n = 0;
+    for (const batch of this.batches.values()) {
+      for (const level of batch.levels) n += level.chunks.filter((c) => c.mesh.visible).length;
+    }
+    return n;
+  }
+}
