@@ -52,6 +52,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
+def chromium_kind(pid: int) -> str:
+    """Chromium's process type (gpu-process, renderer, ...; 'browser' for the main one)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+    except OSError:
+        return "gone"
+    kind = next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+    sub = next((a.split("=", 1)[1] for a in args if a.startswith("--utility-sub-type=")), None)
+    return f"{kind} ({sub.rsplit('.', 1)[-1]})" if sub else kind
+
+
 def descendants(pid: int) -> list[int]:
     out, frontier = [], [pid]
     while frontier:
@@ -281,6 +292,7 @@ def main() -> None:
     chromium = [p for p in descendants(pid)]
     t_start = time.monotonic()
     cpu_node0, cpu_chrome0, cpu_self0 = cpu_seconds([pid]), cpu_seconds(chromium), time.process_time()
+    by_kind0 = {p: (chromium_kind(p), cpu_seconds([p])) for p in chromium}
     with lock:
         first = len(images)
     time.sleep(args.duration)
@@ -288,6 +300,10 @@ def main() -> None:
     chromium_now = descendants(pid)
     cpu_node1 = cpu_seconds([pid])
     cpu_chrome1 = cpu_seconds([p for p in chromium if p in chromium_now])
+    by_kind: dict[str, float] = {}
+    for p, (kind, before) in by_kind0.items():
+        if p in chromium_now:
+            by_kind[kind] = by_kind.get(kind, 0.0) + cpu_seconds([p]) - before
     cpu_self1 = time.process_time()
     stop.set()
     for t in threads:
@@ -326,6 +342,9 @@ def main() -> None:
     print(f"CPU (% of one core): node {100 * (cpu_node1 - cpu_node0) / span:.0f}%, "
           f"its Chromium {100 * (cpu_chrome1 - cpu_chrome0) / span:.0f}%, "
           f"this load generator {100 * (cpu_self1 - cpu_self0) / span:.0f}%")
+    print("  Chromium by process: " + ", ".join(
+        f"{kind} {100 * sec / span:.0f}%" for kind, sec in sorted(by_kind.items(), key=lambda kv: -kv[1])
+        if sec / span >= 0.005))
 
     # -- big arrays ----------------------------------------------------------------------------
     if args.big:

@@ -154,37 +154,43 @@ const frustum = new THREE.Frustum();
 const viewProjection = new THREE.Matrix4();
 
 class Batch {
-  // levels: [{make(), step}] full detail first; material: the template, colour white (owned)
-  constructor(levels, material, group) {
+  // levels: [{make(), step}] full detail first; round: the unit shape's axes of
+  // radius 1 that its segments go round (sphere x, y, z; cylinder and cone x, z);
+  // material: the template, colour white (owned)
+  constructor(levels, round, material, group) {
     this.levels = levels.map(({ make, step }) => new Level(make(), step, group));
+    this.round = round;
     this.material = material;
     this.members = new Set();
-    // the unit shape's radius about its origin (bounds for culling and detail)
+    // the unit shape's radius about its origin (bounds for culling)
     const p = this.levels[0].shape.attributes.position;
     let r2 = 0;
     for (let i = 0; i < p.count; i++) r2 = Math.max(r2, p.getX(i) ** 2 + p.getY(i) ** 2 + p.getZ(i) ** 2);
     this.radius = Math.sqrt(r2);
     const full = Math.cos(this.levels[0].step / 2);
-    this.loss = this.levels.map((level) => full - Math.cos(level.step / 2)); // per pixel of radius
+    // how far a level's silhouette falls inside the full one's, per pixel of radius
+    this.loss = this.levels.map((level) => full - Math.cos(level.step / 2));
   }
 
   // view: {scene, camera, pxPerUnit(z)}: sorts the shown members into levels, culls
   // those outside the view, and writes every level's data.
   sync(view) {
+    const columns = [0, 0, 0];
     for (const m of this.members) {
       if (!shown(m.holder, view.scene)) continue;
       const e = m.holder.matrixWorld.elements;
-      const [sx, sy, sz] = m.unitScale;
-      const stretch = Math.sqrt(Math.max(
-        (e[0] ** 2 + e[1] ** 2 + e[2] ** 2) * sx * sx,
-        (e[4] ** 2 + e[5] ** 2 + e[6] ** 2) * sy * sy,
-        (e[8] ** 2 + e[9] ** 2 + e[10] ** 2) * sz * sz));
+      const s = m.unitScale;
+      for (let k = 0; k < 3; k++) {
+        columns[k] = Math.sqrt(e[4 * k] ** 2 + e[4 * k + 1] ** 2 + e[4 * k + 2] ** 2) * Math.abs(s[k]);
+      }
       sphere.center.set(e[12], e[13], e[14]);
-      sphere.radius = this.radius * stretch;
+      sphere.radius = this.radius * Math.max(columns[0], columns[1], columns[2]);
       if (!(sphere.radius >= 0) || !view.frustum.intersectsSphere(sphere)) continue;
       let level = 0;
       if (this.levels.length > 1) {
-        const px = sphere.radius * view.pxPerUnit(sphere.center);
+        let radius = 0;
+        for (const k of this.round) radius = Math.max(radius, columns[k]);
+        const px = radius * view.pxPerUnit(sphere.center);
         while (level + 1 < this.levels.length && px * this.loss[level + 1] <= MAX_LOD_ERROR_PX) level++;
       }
       this.levels[level].items.push(m);
@@ -238,12 +244,12 @@ export class Batches {
     this.batches = new Map(); // key -> Batch
   }
 
-  // levels: [{make(), step}], full detail first; makeMaterial() is called only when
-  // the key has no batch yet.
-  join(member, key, levels, makeMaterial) {
+  // shape: {levels: [{make(), step}] full detail first, round: [axes]} (see Batch);
+  // makeMaterial() is called only when the key has no batch yet.
+  join(member, key, shape, makeMaterial) {
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = new Batch(levels, makeMaterial(), this.group);
+      batch = new Batch(shape.levels, shape.round ?? [], makeMaterial(), this.group);
       this.batches.set(key, batch);
     }
     member.batch = batch;

@@ -18,9 +18,10 @@ class MeshElement extends Element {
 
   makeGeometry(args) { throw new Error(`makeGeometry(${args})`); }
 
-  // {key, scale, levels}: the unit shape that, scaled by `scale`, is this geometry,
-  // as levels of detail [{make(), step}] (full detail first; step: the angle between
-  // neighbouring segments); null when there is none (negative sizes).
+  // {key, scale, levels, round}: the unit shape that, scaled by `scale`, is this
+  // geometry, as levels of detail [{make(), step}] (full detail first; step: the angle
+  // between neighbouring segments), and the axes its segments go round (radius 1);
+  // null when there is none (negative sizes).
   unitShape(args) { return null; } // eslint-disable-line no-unused-vars
 
   update(props, changed) {
@@ -63,7 +64,7 @@ class MeshElement extends Element {
     this.leaveBatch();
     this.member = { holder: this.holder, unitScale: shape.scale, color: material.color, batch: null };
     this.memberKey = key;
-    batches.join(this.member, key, shape.levels, () => makeMaterial(whiteMaterial(props), { ...defaults, color: '#ffffff' }));
+    batches.join(this.member, key, shape, () => makeMaterial(whiteMaterial(props), { ...defaults, color: '#ffffff' }));
   }
 
   leaveBatch() {
@@ -125,7 +126,8 @@ export class Sphere extends MeshElement {
       levels.push({ w, step: Math.max(phiLength / w, thetaLength / h),
         make: () => new THREE.SphereGeometry(1, w, h, phiStart, phiLength, thetaStart, thetaLength) });
     }
-    return { key: [ws, hs, phiStart, phiLength, thetaStart, thetaLength].join(), scale: [r, r, r], levels };
+    return { key: [ws, hs, phiStart, phiLength, thetaStart, thetaLength].join(), scale: [r, r, r], levels,
+      round: [0, 1, 2] };
   }
 }
 
@@ -138,7 +140,7 @@ export class Cylinder extends MeshElement {
     if (!nonNegative(top, bottom, h, radial) || r === 0) return null;
     const t = top / r, b = bottom / r;
     return { key: `${t},${b},${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.CylinderGeometry(t, b, 1, n)) };
+      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.CylinderGeometry(t, b, 1, n)), round: [0, 2] };
   }
 }
 
@@ -149,7 +151,7 @@ export class Cone extends MeshElement {
     const [r, h, radial] = numbers(args, [1, 1, 32]);
     if (!nonNegative(r, h, radial)) return null;
     return { key: `${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.ConeGeometry(1, 1, n)) };
+      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.ConeGeometry(1, 1, n)), round: [0, 2] };
   }
 }
 
