@@ -14,7 +14,7 @@ import pytest
 
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera, quat_to_matrix
-from vuer_ros.schemas import Box, DefaultScene, Group, Sphere
+from vuer_ros.schemas import Box, DefaultScene, Group, Sphere, Text
 from vuer_ros.server import VuerServer
 
 from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
@@ -65,9 +65,15 @@ def grid_scene(edge_at):
     return DefaultScene(*nodes, grid=False)
 
 
+LABEL_AT = (0.75, 0.0, 0.0)
+
+
 def sphere_scene():
     return DefaultScene(Sphere(key="ball", args=[0.5, 32, 16], position=[0, 0, 0], materialType="basic",
-                               material={"color": "#ff0000"}), grid=False)
+                               material={"color": "#ff0000"}),
+                        Text(key="label", text="O", fontSize=0.3, billboard=True, position=list(LABEL_AT),
+                             material={"color": "#00ff00"}),
+                        grid=False)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +150,15 @@ def test_a_sphere_near_or_far_keeps_its_silhouette(rendered, distance):
     area, centroid, _ = measured_silhouette(colour_mask(frame.rgb, RED))
     assert np.linalg.norm(centroid - np.array(cam.principal_point)) <= 0.3
     assert math.sqrt(area / math.pi) == pytest.approx(rho, abs=0.6)
+
+
+@pytest.mark.parametrize("distance", [2.0, 40.0])
+def test_a_label_near_or_far_is_centred_on_its_place(rendered, distance):
+    """Far away the "O" (3.5 px high) is drawn with fewer segments per curve: it stays
+    centred where its position projects."""
+    cam, frame = rendered[distance]
+    (u, v), = cam.project(np.array([LABEL_AT]))
+    area, centroid, extent = measured_silhouette(colour_mask(frame.rgb, GREEN, tol=90))
+    assert np.linalg.norm(centroid - (u, v)) <= (1.0 if distance < 10 else 0.7), (centroid, (u, v))
+    cap_px = 0.3 * cam.focal_length / distance
+    assert extent[1] == pytest.approx(cap_px * 1.04, abs=1.5)   # an O overshoots the capitals by ~4%

@@ -150,8 +150,6 @@ class Level {
 const MAX_LOD_ERROR_PX = 0.5;
 
 const sphere = new THREE.Sphere();
-const frustum = new THREE.Frustum();
-const viewProjection = new THREE.Matrix4();
 
 class Batch {
   // levels: [{make(), step}] full detail first; round: the unit shape's axes of
@@ -172,7 +170,7 @@ class Batch {
     this.loss = this.levels.map((level) => full - Math.cos(level.step / 2));
   }
 
-  // view: {scene, camera, pxPerUnit(z)}: sorts the shown members into levels, culls
+  // view (view.js): sorts the shown members into levels, culls
   // those outside the view, and writes every level's data.
   sync(view) {
     const columns = [0, 0, 0];
@@ -213,26 +211,6 @@ function shown(object, scene) {
   return false;
 }
 
-// What a camera sees, for culling and level of detail.
-function viewOf(scene, camera, heightPx) {
-  camera.updateMatrixWorld();
-  viewProjection.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
-  frustum.setFromProjectionMatrix(viewProjection);
-  const v = camera.matrixWorldInverse.elements;
-  let pxPerUnit;
-  if (camera.isPerspectiveCamera) {
-    const focal = heightPx / 2 / Math.tan(THREE.MathUtils.degToRad(camera.fov) / 2) * camera.zoom;
-    pxPerUnit = (p) => {
-      const depth = -(v[2] * p.x + v[6] * p.y + v[10] * p.z + v[14]);
-      return depth > camera.near ? focal / depth : Infinity; // at or behind the eye: full detail
-    };
-  } else {
-    const scale = heightPx / ((camera.top - camera.bottom) / camera.zoom);
-    pxPerUnit = () => scale;
-  }
-  return { scene, frustum, pxPerUnit };
-}
-
 // The batches of one THREE.Scene. Members are plain objects:
 // { holder, unitScale: [x, y, z], color: THREE.Color (linear) }; the batch key names
 // the unit shape and the material (everything but the colour).
@@ -262,10 +240,8 @@ export class Batches {
     member.batch = null;
   }
 
-  // Just before a render with `camera` into a target `heightPx` pixels high, after
-  // the scene's world matrices are current.
-  sync(scene, camera, heightPx) {
-    const view = viewOf(scene, camera, heightPx);
+  // Just before a render (view.js), after the scene's world matrices are current.
+  sync(view) {
     for (const [key, batch] of this.batches) {
       if (batch.members.size === 0) {
         batch.dispose();

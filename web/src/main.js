@@ -26,6 +26,7 @@ const graph = new SceneGraph(viewer.content, {
   requestRender: () => viewer.requestRender(),
   loads,
   batches: viewer.batches,
+  viewDependent: viewer.viewDependent,
   setBackground: (value) => viewer.setBackground(value),
   setUp: (up) => { viewer.setUp(up); controls?.setUp(); },
 });

@@ -21,9 +21,10 @@ const LINE = (data.boundingBox.yMax - data.boundingBox.yMin + data.underlineThic
 
 // Flat text geometry in the local XY plane (facing +Z), capitals `size` high, placed
 // by anchorX (left|center|right) and anchorY (top|middle|bottom; middle = the middle
-// of the capitals, so one line of capitals is centred on the origin).
-export function textGeometry(text, size, anchorX = 'center', anchorY = 'middle') {
-  const geometry = new THREE.ShapeGeometry(font.generateShapes(String(text), 1), 4);
+// of the capitals, so one line of capitals is centred on the origin). curveSegments:
+// straight segments per glyph curve (4: full detail).
+export function textGeometry(text, size, anchorX = 'center', anchorY = 'middle', curveSegments = 4) {
+  const geometry = new THREE.ShapeGeometry(font.generateShapes(String(text), 1), curveSegments);
   geometry.computeBoundingBox();
   const box = geometry.boundingBox;
   const lines = String(text).split('\n').length;
@@ -35,4 +36,13 @@ export function textGeometry(text, size, anchorX = 'center', anchorY = 'middle')
   geometry.translate(dx, dy, 0);
   geometry.scale(s, s, s);
   return geometry;
+}
+
+// Segments per glyph curve for capitals `capPx` pixels high: a bowl ("O") has a radius
+// of about half the cap height, and n straight segments per quarter-circle curve fall
+// short of it by r (1 - cos(pi / 4n)): at most about half a pixel with these.
+export function curveSegmentsFor(capPx) {
+  if (capPx <= 3.4) return 1;
+  if (capPx <= 13) return 2;
+  return 4;
 }

@@ -11,6 +11,7 @@
 import * as THREE from 'three';
 import { Batches } from './batches.js';
 import { flushDisposedMaterials, parseColor } from './materials.js';
+import { viewOf } from './view.js';
 
 export const DEFAULT_BACKGROUND = '#303030'; // rviz's default background (48, 48, 48)
 
@@ -29,6 +30,7 @@ export class Viewer {
     this.scene.add(this.content);
     this.batches = new Batches(); // small solids drawn together (batches.js)
     this.scene.add(this.batches.group);
+    this.viewDependent = new Set(); // elements with beforeView(view): detail by size on screen
 
     this.camera = new THREE.PerspectiveCamera(50, 1, 0.01, 1000);
     this.camera.up.set(0, 0, 1);
@@ -86,7 +88,9 @@ export class Viewer {
 
   // Draw the scene with `camera` into the current target (`heightPx` high).
   draw(camera, heightPx) {
-    this.batches.sync(this.scene, camera, heightPx);
+    const view = viewOf(this.scene, camera, heightPx);
+    this.batches.sync(view);
+    for (const element of this.viewDependent) element.beforeView(view);
     this.renderer.render(this.scene, camera);
   }
 
