@@ -752,8 +752,12 @@ class SceneModel:
     # -- reports ---------------------------------------------------------------------------
     def _report_unreachable(self, layout: dict[str, str | None]) -> None:
         trees: dict[str, list[str]] = {}
+        parents = self.tf.parents
+        linked = set(parents.values())   # frames with a child by the latest links
         for f in self.tf.frames:
-            if f not in layout:
+            # a name no latest link uses (a parent whose children all moved away, such as
+            # an old fixed frame the viewer's camera hung under) is no tree to connect
+            if f not in layout and (f in parents or f in linked):
                 trees.setdefault(self.tf.root(f), []).append(f)
         for root in self._unreachable_roots - set(trees):
             self.problems.resolve(("tf-tree", root))
