@@ -162,3 +162,11 @@ def test_a_label_near_or_far_is_centred_on_its_place(rendered, distance):
     assert np.linalg.norm(centroid - (u, v)) <= (1.0 if distance < 10 else 0.7), (centroid, (u, v))
     cap_px = 0.3 * cam.focal_length / distance
     assert extent[1] == pytest.approx(cap_px * 1.04, abs=1.5)   # an O overshoots the capitals by ~4%
+
+
+def test_a_grab_says_where_the_browser_time_went(rendered):
+    """The grab reply's timing (the node's DEBUG statistics read it)."""
+    frame = rendered["before"]
+    assert frame.timing is not None and set(frame.timing) == {"queue", "render", "apply"}
+    assert 0.0 < frame.timing["render"] <= frame.delta_ms
+    assert frame.timing["apply"] > 0.0, "building the 65-box scene before the first grab took time"

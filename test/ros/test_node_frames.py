@@ -9,13 +9,12 @@ puts it, and follows that frame when it moves.
 Pixel checks as in test_node_geometry.py: the centroid of a marker's colour in
 /vuer/image within 2 px of the centroid of its predicted silhouette. Two nodes
 (a fixed camera, a camera on TF), one per test class, never both at once; each
-on its own private ROS_DOMAIN_ID, started as conftest's ``start_node`` does.
+on its own private ROS_DOMAIN_ID, started by ros_helpers' ``start_node``.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,16 +23,16 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pytest
 from ros_helpers import (
+    NodeUnderTest,
     PinholeCamera,
     RosClient,
-    ViewerProcess,
     box_points,
     centroid,
     colour_mask,
     hull_mask,
     marker,
-    process_alive,
-    ros_env,
+    start_node,
+    stop_node,
     tf,
     transform_points,
 )
@@ -45,37 +44,15 @@ TIMEOUT = 30.0
 OPTICAL = "vuer_camera_optical"
 
 
-# as conftest.start_node: the geometry camera, a uniform background, 10 Hz
-NODE_PARAMS: dict[str, Any] = {
-    "port": 0, "grid": False, "fixed_frame": "map", "render.rate": 10.0,
-    "render.width": 400, "render.height": 300, "render.fov": 50.0,
-    "render.eye": [1.0, -2.0, 4.0], "render.target": [0.0, 0.0, 0.0]}
-
-
-class Node:
-    def __init__(self, viewer: ViewerProcess, client: RosClient) -> None:
-        self.viewer, self.client = viewer, client
-
-
 @contextmanager
-def running_node(tmp: Path, params: dict[str, Any] | None = None) -> Iterator[Node]:
-    """The viewer in a subprocess and a client, on a private ROS_DOMAIN_ID; on the way
-    out the node must exit 0 and leave no process behind."""
-    domain = random.randint(1, 101)
-    viewer = ViewerProcess(ros_env(tmp / "ros_log", domain), {**NODE_PARAMS, **(params or {})})
-    client = None
+def running_node(tmp: Path, params: dict[str, Any] | None = None) -> Iterator[NodeUnderTest]:
+    """start_node's viewer (the geometry camera, a uniform background, 10 Hz); on the
+    way out it must exit 0 and leave no process behind."""
+    n = start_node(tmp, params)
     try:
-        viewer.wait_started()
-        client = RosClient(domain)
-        yield Node(viewer, client)
+        yield n
     finally:
-        children = viewer.children()
-        if client is not None:
-            client.close()
-        rc = viewer.stop()
-    assert rc == 0, f"viewer exit code {rc}; log tail:\n{viewer.tail()}"
-    left = [pid for pid in children if process_alive(pid)]
-    assert not left, f"processes left behind by the viewer: {left}"
+        stop_node(n)
 
 
 # -- small helpers ---------------------------------------------------------------------------------
@@ -161,7 +138,7 @@ def wait_none_of(client: RosClient, colours: Sequence[tuple[float, ...]], after:
     return im
 
 
-def ready(n: Node) -> RosClient:
+def ready(n: NodeUnderTest) -> RosClient:
     c = n.client
     c.wait_subscribers(c.marker_pub)
     c.wait_subscribers(c.tf_pub)
@@ -201,13 +178,13 @@ def camera_in(client: RosClient, fixed: str) -> PinholeCamera:
 
 
 @pytest.fixture(scope="class")
-def fixed_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def fixed_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeUnderTest]:
     with running_node(tmp_path_factory.mktemp("viewer_fixed")) as n:   # map, fixed camera
         yield n
 
 
 @pytest.fixture(scope="class")
-def fixed_client(fixed_node: Node) -> RosClient:
+def fixed_client(fixed_node: NodeUnderTest) -> RosClient:
     c = ready(fixed_node)
     c.publish_tf(tf("map", "odom", ODOM_XYZ, ODOM_Q), static=True)
     c.image_after(0.0, timeout=60.0)   # the renderer is up
@@ -312,14 +289,14 @@ G_XYZ, G_SIZE = (0.0, 0.3, 0.1), 0.3    # a green cube in map, in front of cam_l
 
 
 @pytest.fixture(scope="class")
-def cam_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def cam_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeUnderTest]:
     with running_node(tmp_path_factory.mktemp("viewer_camframe"),
                       {"render.camera_frame": CAM_FRAME}) as n:
         yield n
 
 
 @pytest.fixture(scope="class")
-def cam_client(cam_node: Node) -> RosClient:
+def cam_client(cam_node: NodeUnderTest) -> RosClient:
     return ready(cam_node)
 
 

@@ -251,12 +251,4 @@ export class Batches {
       }
     }
   }
-
-  get drawCalls() {
-    let n = 0;
-    for (const batch of this.batches.values()) {
-      for (const level of batch.levels) n += level.chunks.filter((c) => c.mesh.visible).length;
-    }
-    return n;
-  }
 }

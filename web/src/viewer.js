@@ -26,6 +26,9 @@ export class Viewer {
 
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(DEFAULT_BACKGROUND);
+    // prepare() brings the world matrices up to date once per render; three would
+    // walk the whole graph a second time inside render() (thousands of marker groups)
+    this.scene.matrixWorldAutoUpdate = false;
     this.content = new THREE.Group(); // the scene graph's root node goes here
     this.scene.add(this.content);
     this.batches = new Batches(); // small solids drawn together (batches.js)
@@ -86,7 +89,7 @@ export class Viewer {
     this.scene.updateMatrixWorld();
   }
 
-  // Draw the scene with `camera` into the current target (`heightPx` high).
+  // Draw the scene with `camera` into the current target (`heightPx` high), after prepare().
   draw(camera, heightPx) {
     const view = viewOf(this.scene, camera, heightPx);
     this.batches.sync(view);

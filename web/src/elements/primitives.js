@@ -89,14 +89,14 @@ function nonNegative(...values) {
 }
 
 // Round shapes drawn small need fewer segments: full, half and a quarter of the
-// segments (not below `least`), each with the angle between its segments (batches.js
-// picks the level by the item's size on screen).
-function roundLevels(segments, least, arc, make) {
+// segments (not below `least`), each with the angle between its segments, step(n)
+// (batches.js picks the level by the item's size on screen).
+function roundLevels(segments, least, make, step) {
   const levels = [];
   for (const f of [1, 2, 4]) {
     const n = f === 1 ? segments : Math.max(least, Math.round(segments / f));
     if (levels.length && n >= levels[levels.length - 1].n) continue;
-    levels.push({ n, step: arc / n, make: () => make(n) });
+    levels.push({ n, step: step(n), make: () => make(n) });
   }
   return levels;
 }
@@ -118,14 +118,11 @@ export class Sphere extends MeshElement {
   unitShape(args) {
     const [r, ws, hs, phiStart, phiLength, thetaStart, thetaLength] = numbers(args, [1, 32, 16, 0, 2 * Math.PI, 0, Math.PI]);
     if (!nonNegative(r, ws, hs)) return null;
-    const levels = [];
-    for (const f of [1, 2, 4]) {
-      const w = f === 1 ? ws : Math.max(6, Math.round(ws / f));
-      const h = f === 1 ? hs : Math.max(4, Math.round(hs / f));
-      if (levels.length && w >= levels[levels.length - 1].w) continue;
-      levels.push({ w, step: Math.max(phiLength / w, thetaLength / h),
-        make: () => new THREE.SphereGeometry(1, w, h, phiStart, phiLength, thetaStart, thetaLength) });
-    }
+    // the height segments follow the width segments down in proportion (at least 4)
+    const heightFor = (w) => (w === ws ? hs : Math.max(4, Math.round(hs * w / ws)));
+    const levels = roundLevels(ws, 6,
+      (w) => new THREE.SphereGeometry(1, w, heightFor(w), phiStart, phiLength, thetaStart, thetaLength),
+      (w) => Math.max(phiLength / w, thetaLength / heightFor(w)));
     return { key: [ws, hs, phiStart, phiLength, thetaStart, thetaLength].join(), scale: [r, r, r], levels,
       round: [0, 1, 2] };
   }
@@ -140,7 +137,7 @@ export class Cylinder extends MeshElement {
     if (!nonNegative(top, bottom, h, radial) || r === 0) return null;
     const t = top / r, b = bottom / r;
     return { key: `${t},${b},${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.CylinderGeometry(t, b, 1, n)), round: [0, 2] };
+      levels: roundLevels(radial, 6, (n) => new THREE.CylinderGeometry(t, b, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
   }
 }
 
@@ -151,7 +148,7 @@ export class Cone extends MeshElement {
     const [r, h, radial] = numbers(args, [1, 1, 32]);
     if (!nonNegative(r, h, radial)) return null;
     return { key: `${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 6, 2 * Math.PI, (n) => new THREE.ConeGeometry(1, 1, n)), round: [0, 2] };
+      levels: roundLevels(radial, 6, (n) => new THREE.ConeGeometry(1, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
   }
 }
 
