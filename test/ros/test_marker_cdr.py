@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from copy import deepcopy
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from visualization_msgs.msg import MarkerArray as RosMarkerArray
 from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 
-from vuer_ros.ros.marker_cdr import (CdrError, UnsupportedEncoding, decode_marker,
+from vuer_ros.ros.marker_cdr import (ArrayDecoder, CdrError, UnsupportedEncoding, decode_marker,
                                      decode_marker_array, layout_matches)
 from vuer_ros.scene import SceneModel
 
@@ -157,3 +158,89 @@ def test_decoded_markers_drive_the_scene_model_like_rclpy_ones():
     assert [e.to_wire() for e in ea][0].keys() == [e.to_wire() for e in eb][0].keys()
     assert len(a.markers) == len(b.markers)
     assert not math.isnan(len(a.markers))
+
+
+# -- ArrayDecoder: the same markers moved reuse the previous decode ---------------------
+
+def moved_copy(markers: list[RosMarker], rng: random.Random) -> list[RosMarker]:
+    """The markers with new stamps and poses, nothing else changed."""
+    out = []
+    for m in markers:
+        c = deepcopy(m)
+        c.header.stamp.sec = rng.randrange(0, 2**31)
+        c.header.stamp.nanosec = rng.randrange(0, 10**9)
+        p, o = c.pose.position, c.pose.orientation
+        p.x, p.y, p.z = (rng.uniform(-1e3, 1e3) for _ in range(3))
+        o.x, o.y, o.z, o.w = (rng.uniform(-1, 1) for _ in range(4))
+        out.append(c)
+    return out
+
+
+def test_array_decoder_moved_markers_equal_a_full_decode():
+    rng = random.Random(21)
+    first = [random_marker(rng, i) for i in range(80)]
+    decoder = ArrayDecoder()
+    got1 = decoder.decode(serialize_message(RosMarkerArray(markers=first)))
+    second = moved_copy(first, rng)
+    got2 = decoder.decode(serialize_message(RosMarkerArray(markers=second)))
+    for a, b in zip(second, got2.markers):
+        same(a, b)
+    # the shortcut was taken: the unchanged fields are the previous decode's objects
+    assert all(b.points is a.points and b.color is a.color for a, b in zip(got1.markers, got2.markers))
+    # and the previous decode is untouched
+    for a, b in zip(first, got1.markers):
+        same(a, b)
+
+
+def test_array_decoder_any_other_change_decodes_in_full():
+    rng = random.Random(22)
+    base = [random_marker(rng, i) for i in range(30)]
+    for m in base:
+        m.points = [Point(x=1.0, y=2.0, z=3.0)] * 3
+        m.colors = []
+    changes = {
+        "color": lambda m: setattr(m.color, "g", 0.123),
+        "scale": lambda m: setattr(m.scale, "x", 9.5),
+        "text (same length)": lambda m: setattr(m, "text", "X" * len(m.text) if m.text else "Y"),
+        "a point": lambda m: m.points.__setitem__(1, Point(x=7.0, y=2.0, z=3.0)),
+        "id": lambda m: setattr(m, "id", m.id ^ 1),
+        "action": lambda m: setattr(m, "action", 2 if m.action != 2 else 0),
+        "frame_id (longer)": lambda m: setattr(m.header, "frame_id", m.header.frame_id + "abcd"),
+    }
+    for name, change in changes.items():
+        decoder = ArrayDecoder()
+        got1 = decoder.decode(serialize_message(RosMarkerArray(markers=base)))
+        changed = moved_copy(base, rng)
+        change(changed[17])
+        got2 = decoder.decode(serialize_message(RosMarkerArray(markers=changed)))
+        for a, b in zip(changed, got2.markers):
+            same(a, b)
+        assert got2.markers[0].points is not got1.markers[0].points, name
+
+
+def test_array_decoder_ignores_padding_bytes_and_reads_big_endian():
+    """Alignment padding holds whatever the serialiser's buffer held: garbage there is
+    no change; rosbags' big-endian arrays take the shortcut too."""
+    from rosbags.typesys import Stores, get_typestore
+    ts = get_typestore(Stores.ROS2_JAZZY)
+    rng = random.Random(23)
+    first = [random_marker(rng, i) for i in range(40)]
+    second = moved_copy(first, rng)
+    for little in (True, False):
+        raw = [ts.serialize_cdr(ts.deserialize_cdr(serialize_message(RosMarkerArray(markers=ms)),
+                                                   "visualization_msgs/msg/MarkerArray"),
+                                "visualization_msgs/msg/MarkerArray", little_endian=little)
+               for ms in (first, second)]
+        decoder = ArrayDecoder()
+        got1 = decoder.decode(raw[0])
+        noisy = bytearray(raw[1])
+        pads = decoder._moving.copy()
+        pads[(decoder._stamps[:, None] + np.arange(8)).ravel()] = False
+        pads[(decoder._poses[:, None] + np.arange(56)).ravel()] = False
+        for off in np.flatnonzero(pads):
+            noisy[off] = rng.randrange(256)
+        assert pads.any()
+        got2 = decoder.decode(bytes(noisy))
+        for a, b in zip(second, got2.markers):
+            same(a, b)
+        assert all(b.color is a.color for a, b in zip(got1.markers, got2.markers))

@@ -45,7 +45,7 @@ from ..server import Frame, VuerServer, VuerSession
 from ..server.errors import RpcError, SessionClosed
 from ..server.logs import ThrottledLog
 from ..render.settings import BODY_TO_OPTICAL, RenderSettings
-from .marker_cdr import CdrError, UnsupportedEncoding, decode_marker, decode_marker_array
+from .marker_cdr import ArrayDecoder, CdrError, UnsupportedEncoding, decode_marker
 from ..scene.mesh_resolver import MeshResolver
 
 logger = logging.getLogger("vuer_ros.ros.render")
@@ -151,6 +151,7 @@ class RenderLoop:
         self.sink = sink
         self.stats = RenderStats()
         self.max_marker_points = int(max_marker_points)
+        self._array_decoders: dict[Any, ArrayDecoder] = {}   # per MarkerArray topic
         self.scene_rate = max(float(scene_rate), 1.0)
         self.server = VuerServer(host, port, client_dir=client_dir)
         self.mesh_resolver = MeshResolver(self._mount, mesh_roots)
@@ -358,11 +359,11 @@ class RenderLoop:
         if later is None:
             return False
         try:
-            current = decode_marker_array(payload, self.max_marker_points) \
+            current = self._array_decoder(topic).decode(payload) \
                 if kind == MARKER_ARRAY_RAW else payload
             k2, p2, r2, t2 = inbox[later]
             if k2 == MARKER_ARRAY_RAW:
-                p2 = decode_marker_array(p2, self.max_marker_points)
+                p2 = self._array_decoder(topic).decode(p2)
                 inbox[later] = (MARKER_ARRAY_MSG, p2, r2, t2)
         except CdrError:
             return False   # reported when applied
@@ -398,7 +399,7 @@ class RenderLoop:
                 if kind == MARKER_RAW:
                     msg: Any = decode_marker(payload, self.max_marker_points)
                 else:
-                    msg = decode_marker_array(payload, self.max_marker_points)
+                    msg = self._array_decoder(topic).decode(payload)
             except UnsupportedEncoding as e:
                 # not the plain CDR decoded here (e.g. XCDR2 from another middleware):
                 # the middleware's own deserialiser, slower but complete
@@ -424,6 +425,12 @@ class RenderLoop:
             model.on_marker(payload, receive_ns)
         elif kind == MARKER_ARRAY_MSG:
             model.on_marker_array(payload, receive_ns)
+
+    def _array_decoder(self, topic: Any) -> ArrayDecoder:
+        decoder = self._array_decoders.get(topic)
+        if decoder is None:
+            decoder = self._array_decoders[topic] = ArrayDecoder(self.max_marker_points)
+        return decoder
 
     def _apply_robot(self, msg: Any, topic: str) -> None:
         handler = getattr(self.model, "on_robot_description", None)

@@ -50,6 +50,10 @@ RADIAL_SEGMENTS = 32
 # matters when SwiftShader draws 1,000 spheres; the outline is at most 1.9% of the radius
 # inside the true sphere (1 - cos(pi / 16)), half a pixel for a 26-pixel radius
 SPHERE_SEGMENTS = (16, 12)
+# Lit marker solids are Lambert surfaces: rviz (Ogre) lights markers diffusely, with no
+# specular term, and three's standard (PBR) material at its default roughness 1 looks
+# almost the same for about 25% more of SwiftShader's drawing time (bench/node_rate.py).
+LIT = "lambert"
 
 _S45 = math.sqrt(0.5)
 Q_Y_TO_X: Quat = (0.0, 0.0, -_S45, _S45)   # local +Y -> +X (local +X -> -Y, +Z stays)
@@ -102,19 +106,20 @@ def colors_u8(colors: np.ndarray) -> np.ndarray:
 
 # -- solid shapes ---------------------------------------------------------------
 def cube(key: str, scale: Vec3, mat: Material) -> list[Element]:
-    return [Box(key=part_key(key, "body"), args=[scale[0], scale[1], scale[2]], material=mat)]
+    return [Box(key=part_key(key, "body"), args=[scale[0], scale[1], scale[2]], material=mat,
+                materialType=LIT)]
 
 
 def sphere(key: str, scale: Vec3, mat: Material) -> list[Element]:
     return [Sphere(key=part_key(key, "body"), args=[0.5, *SPHERE_SEGMENTS],
-                   scale=[scale[0], scale[1], scale[2]], material=mat)]
+                   scale=[scale[0], scale[1], scale[2]], material=mat, materialType=LIT)]
 
 
 def cylinder(key: str, scale: Vec3, mat: Material) -> list[Element]:
     # axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z
     return [Cylinder(key=part_key(key, "body"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
                      quaternion=list(Q_Y_TO_Z), scale=[scale[0], scale[2], scale[1]],
-                     material=mat)]
+                     material=mat, materialType=LIT)]
 
 
 def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
@@ -126,10 +131,12 @@ def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
     return [
         Cylinder(key=part_key(key, "shaft"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
                  position=[shaft / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-                 scale=[ARROW_SHAFT_DIAMETER * sy, shaft, ARROW_SHAFT_DIAMETER * sz], material=mat),
+                 scale=[ARROW_SHAFT_DIAMETER * sy, shaft, ARROW_SHAFT_DIAMETER * sz], material=mat,
+                 materialType=LIT),
         Cone(key=part_key(key, "head"), args=[0.5, 1.0, RADIAL_SEGMENTS],
              position=[shaft + head / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-             scale=[ARROW_HEAD_DIAMETER * sy, head, ARROW_HEAD_DIAMETER * sz], material=mat),
+             scale=[ARROW_HEAD_DIAMETER * sy, head, ARROW_HEAD_DIAMETER * sz], material=mat,
+             materialType=LIT),
     ]
 
 
@@ -147,10 +154,10 @@ def arrow_between(key: str, start: Vec3, end: Vec3, shaft_diameter: float, head_
         Cylinder(key=part_key(key, "shaft" + suffix),
                  args=[shaft_diameter / 2.0, shaft_diameter / 2.0, shaft, RADIAL_SEGMENTS],
                  position=[start[0] + ux * a, start[1] + uy * a, start[2] + uz * a],
-                 quaternion=list(q), material=mat),
+                 quaternion=list(q), material=mat, materialType=LIT),
         Cone(key=part_key(key, "head" + suffix), args=[head_diameter / 2.0, head_length, RADIAL_SEGMENTS],
              position=[start[0] + ux * b, start[1] + uy * b, start[2] + uz * b],
-             quaternion=list(q), material=mat),
+             quaternion=list(q), material=mat, materialType=LIT),
     ]
 
 
@@ -191,14 +198,14 @@ def cube_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | No
               mat: Material) -> list[Element]:
     c8, mat = _colored(colors, mat)
     return [CubeList(key=part_key(key, "body"), positions=points.astype(np.float32),
-                     scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat)]
+                     scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat, materialType=LIT)]
 
 
 def sphere_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
                 mat: Material) -> list[Element]:
     c8, mat = _colored(colors, mat)
     return [SphereList(key=part_key(key, "body"), positions=points.astype(np.float32),
-                       scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat)]
+                       scale=[scale[0], scale[1], scale[2]], colors=c8, material=mat, materialType=LIT)]
 
 
 def points_cloud(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
