@@ -3,6 +3,7 @@
 Run: .venv/bin/python bench/bench_scene_model.py
 Prints the best CPU time of several runs for:
 - a 1,000-marker MarkerArray (mixed types) re-sent as at 10 Hz, and the CPU share that is;
+  its CDR decoding (marker_cdr), in full and when only the poses changed;
 - /tf at 100 Hz (50 transforms a message), on_tf + drain;
 - a 10,000-marker MarkerArray, converted and drained (and msgpack-encoded, separately);
 - POINTS markers of 100k and 1M points; a 10M-point marker refused.
@@ -15,12 +16,16 @@ import logging
 import math
 import time
 
+import numpy as np
+
 from rosbags.typesys import Stores, get_typestore
 
 from vuer_ros.protocol import encode
+from vuer_ros.ros.marker_cdr import ArrayDecoder, decode_marker_array
 from vuer_ros.scene import SceneModel
 
-TS = get_typestore(Stores.ROS2_JAZZY).types
+TS_STORE = get_typestore(Stores.ROS2_JAZZY)
+TS = TS_STORE.types
 S = 1_000_000_000
 Time, Duration, Header = TS["builtin_interfaces/msg/Time"], TS["builtin_interfaces/msg/Duration"], \
     TS["std_msgs/msg/Header"]
@@ -48,9 +53,9 @@ def make_marker(i, mtype, frame="base_link", n_points=0, ns_stamp=0):
         scale=Vector3(x=0.1, y=0.1, z=0.1), color=ColorRGBA(r=0.2, g=0.6, b=1.0, a=1.0),
         lifetime=Duration(sec=0, nanosec=0), frame_locked=bool(i % 2), points=pts, colors=[],
         texture_resource="", texture=CompressedImage(header=Header(stamp=stamp(0), frame_id=""),
-                                                     format="", data=b""),
+                                                     format="", data=np.zeros(0, np.uint8)),
         uv_coordinates=[], text=f"m{i}", mesh_resource="",
-        mesh_file=MeshFile(filename="", data=b""), mesh_use_embedded_materials=False)
+        mesh_file=MeshFile(filename="", data=np.zeros(0, np.uint8)), mesh_use_embedded_materials=False)
 
 
 def mixed_array(n):
@@ -124,6 +129,16 @@ def main() -> None:
     t = timed(lambda: (model.on_marker_array(next(it), S), model.drain_events()))
     print(f"  ... re-sent with every pose changed:                    {t * 1e3:7.1f} ms "
           f"(at 10 Hz: {t * 10 * 100:.0f}% of one core)")
+
+    # the node's CDR decoding of the same arrays (raw bytes, as it subscribes)
+    raw = [TS_STORE.serialize_cdr(a, "visualization_msgs/msg/MarkerArray") for a in [arr, *variants]]
+    t = timed(lambda: decode_marker_array(raw[0]))
+    print(f"  ... CDR decode of the array, in full:                   {t * 1e3:7.1f} ms")
+    decoder = ArrayDecoder()
+    decoder.decode(raw[0])
+    raw_it = iter(raw[1:])
+    t = timed(lambda: decoder.decode(next(raw_it)))
+    print(f"  ... CDR decode when only poses changed (ArrayDecoder):  {t * 1e3:7.1f} ms")
 
     model = new_model()
     msgs = [tf_message(50, S + k * S // 100) for k in range(100)]
