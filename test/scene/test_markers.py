@@ -243,3 +243,14 @@ def test_odd_namespaces_are_escaped_in_keys_and_quoted_in_messages():
     assert spec.children[0].key == "marker:arm%3Aleft%20%231:-3#body"
     with pytest.raises(MarkerError, match=r"marker ns='arm:left #1' id=-3: unknown type"):
         read_marker(marker(type=99, ns="arm:left #1", id=-3))
+
+
+@pytest.mark.parametrize("mtype", [0, 1, 2, 3, 6, 7])
+def test_lit_solids_are_lambert_and_meshes_keep_their_materials(mtype):
+    """Marker solids are diffuse-lit (rviz's look; cheaper than the standard material);
+    a mesh gets no materialType, which would replace its embedded materials."""
+    kw = {"points": [(0, 0, 0), (1, 0, 0)]} if mtype in (6, 7) else {}
+    _, parts = children(type=mtype, **kw)
+    assert parts and all(p.materialType == "lambert" for p in parts)
+    _, (m,) = children(type=10, mesh_resource="package://p/m.dae", mesh_use_embedded_materials=True)
+    assert getattr(m, "materialType", None) is None
