@@ -234,9 +234,9 @@ def test_array_decoder_ignores_padding_bytes_and_reads_big_endian():
         decoder = ArrayDecoder()
         got1 = decoder.decode(raw[0])
         noisy = bytearray(raw[1])
-        pads = decoder._moving.copy()
-        pads[(decoder._stamps[:, None] + np.arange(8)).ravel()] = False
-        pads[(decoder._poses[:, None] + np.arange(56)).ravel()] = False
+        pads = ~decoder._fixed
+        pads[decoder._stamp_bytes.ravel()] = False
+        pads[decoder._pose_bytes.ravel()] = False
         for off in np.flatnonzero(pads):
             noisy[off] = rng.randrange(256)
         assert pads.any()

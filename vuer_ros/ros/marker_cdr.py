@@ -359,10 +359,12 @@ class ArrayDecoder:
         self.max_points = max_points
         self._last: bytes | None = None
         self._markers: list[Marker] = []
-        self._stamps = self._poses = np.zeros(0, dtype=np.intp)
-        # bytes that may differ between two arrays of the same markers: stamps, poses
-        # and alignment padding
-        self._moving = np.zeros(0, dtype=bool)
+        # byte indices of each marker's stamp (N, 8) and pose (N, 56), for one gather
+        self._stamp_bytes = np.zeros((0, 8), dtype=np.intp)
+        self._pose_bytes = np.zeros((0, 56), dtype=np.intp)
+        # bytes that must be equal for the same markers: all but the stamps, the poses
+        # and the alignment padding
+        self._fixed = np.zeros(0, dtype=bool)
 
     def decode(self, buf: bytes | bytearray | memoryview) -> MarkerArray:
         buf = _as_bytes(buf)
@@ -384,13 +386,14 @@ class ArrayDecoder:
         except struct.error as err:
             raise CdrError(f"truncated MarkerArray: {err}") from None
         offsets = np.array(where, dtype=np.intp).reshape(-1, 2)
-        self._stamps, self._poses = offsets[:, 0], offsets[:, 1]
-        moving = np.zeros(len(buf), dtype=bool)
-        moving[(self._stamps[:, None] + _STAMP_SPAN).ravel()] = True
-        moving[(self._poses[:, None] + _POSE_SPAN).ravel()] = True
+        self._stamp_bytes = offsets[:, :1] + np.arange(8)
+        self._pose_bytes = offsets[:, 1:] + np.arange(56)
+        fixed = np.ones(len(buf), dtype=bool)
+        fixed[self._stamp_bytes.ravel()] = False
+        fixed[self._pose_bytes.ravel()] = False
         for start, gap in zip(pads[::2], pads[1::2]):
-            moving[start:start + gap] = True
-        self._moving = moving
+            fixed[start:start + gap] = False
+        self._fixed = fixed
         self._last, self._markers = buf, markers
         return MarkerArray(markers)
 
@@ -399,12 +402,12 @@ class ArrayDecoder:
         anything else differs."""
         new, old = np.frombuffer(buf, np.uint8), np.frombuffer(last, np.uint8)
         differ = new != old
-        differ &= ~self._moving
+        differ &= self._fixed
         if differ.any():
             return None
         e = "<" if buf[1] == 1 else ">"
-        stamps = new[self._stamps[:, None] + _STAMP_SPAN].view(_STAMP[e]).ravel().tolist()
-        poses = new[self._poses[:, None] + _POSE_SPAN].view(_F8[e]).tolist()
+        stamps = new[self._stamp_bytes].view(_STAMP[e]).ravel().tolist()
+        poses = new[self._pose_bytes].view(_F8[e]).tolist()
         out: list[Marker] = []
         append = out.append
         for prev, (sec, nsec), (px, py, pz, qx, qy, qz, qw) in zip(self._markers, stamps, poses):
@@ -414,8 +417,6 @@ class ArrayDecoder:
         return MarkerArray(out)
 
 
-_STAMP_SPAN = np.arange(8)
-_POSE_SPAN = np.arange(56)
 _STAMP = {"<": np.dtype([("sec", "<i4"), ("nanosec", "<u4")]),
           ">": np.dtype([("sec", ">i4"), ("nanosec", ">u4")])}
 

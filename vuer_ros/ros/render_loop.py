@@ -683,7 +683,8 @@ class _PublisherThread:
         self._thread = threading.Thread(target=self._run, name="vuer-publisher", daemon=True)
         self._thread.start()
 
-    def put(self, rendered: RenderedFrame) -> None:
+    def put(self, rendered: RenderedFrame | None) -> None:
+        """Queue a frame (None: stop), dropping the oldest waiting one when full."""
         while True:
             try:
                 self._queue.put_nowait(rendered)
@@ -699,15 +700,7 @@ class _PublisherThread:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        while True:
-            try:
-                self._queue.put_nowait(None)
-                break
-            except queue.Full:
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    pass
+        self.put(None)
         thread.join(5.0)
 
     def _run(self) -> None:

@@ -60,21 +60,19 @@ def pose_of(pose: Any) -> Transform:
 def points_array(points: Sequence[Any]) -> np.ndarray:
     """A list of ``Point`` -> (N, 3) float64 array, in one pass without a Python loop body.
     An (N, 3) array (points already decoded from CDR, vuer_ros.ros.marker_cdr) is taken as is."""
-    if isinstance(points, np.ndarray):
-        return np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    n = len(points)
-    if n == 0:
-        return np.zeros((0, 3))
-    flat = np.fromiter(chain.from_iterable(map(_xyz, points)), dtype=np.float64, count=3 * n)
-    return flat.reshape(n, 3)
+    return _rows(points, 3, _xyz)
 
 
 def colors_array(colors: Sequence[Any]) -> np.ndarray:
     """A list of ``ColorRGBA`` -> (N, 4) float64 array of r, g, b, a (an (N, 4) array as is)."""
-    if isinstance(colors, np.ndarray):
-        return np.asarray(colors, dtype=np.float64).reshape(-1, 4)
-    n = len(colors)
+    return _rows(colors, 4, _rgba)
+
+
+def _rows(items: Sequence[Any], width: int, fields: Any) -> np.ndarray:
+    if isinstance(items, np.ndarray):
+        return np.asarray(items, dtype=np.float64).reshape(-1, width)
+    n = len(items)
     if n == 0:
-        return np.zeros((0, 4))
-    flat = np.fromiter(chain.from_iterable(map(_rgba, colors)), dtype=np.float64, count=4 * n)
-    return flat.reshape(n, 4)
+        return np.zeros((0, width))
+    flat = np.fromiter(chain.from_iterable(map(fields, items)), dtype=np.float64, count=width * n)
+    return flat.reshape(n, width)
