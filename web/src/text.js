@@ -1,48 +1,82 @@
 // The bundled font (three's Helvetiker, typeface.js form, imported as JSON by esbuild):
-// text renders offline, with no font fetch at run time.
+// text renders offline, with no font fetch at run time. Lengths here are in ems
+// (generateShapes(text, 1) draws 1 em = 1 unit) until a size scales them.
 import * as THREE from 'three';
 import helvetiker from 'three/examples/fonts/helvetiker_regular.typeface.json';
 import { FontLoader } from 'three/examples/jsm/loaders/FontLoader.js';
 
-const font = new FontLoader().parse(helvetiker);
+export const font = new FontLoader().parse(helvetiker);
 const data = font.data;
-// font units -> ems (generateShapes(text, 1) draws 1 em = 1 unit)
 const em = 1 / data.resolution;
-// cap height in ems: the top of 'H' (ROS text size is the height of a capital letter)
-const CAP = (() => {
-  const g = new THREE.ShapeGeometry(font.generateShapes('H', 1));
-  g.computeBoundingBox();
-  const h = g.boundingBox.max.y;
-  g.dispose();
-  return h;
-})();
 // line advance, as FontLoader lays out '\n'
 const LINE = (data.boundingBox.yMax - data.boundingBox.yMin + data.underlineThickness) * em;
 
-// Flat text geometry in the local XY plane (facing +Z), capitals `size` high, placed
-// by anchorX (left|center|right) and anchorY (top|middle|bottom; middle = the middle
-// of the capitals, so one line of capitals is centred on the origin). curveSegments:
-// straight segments per glyph curve (4: full detail).
-export function textGeometry(text, size, anchorX = 'center', anchorY = 'middle', curveSegments = 4) {
-  const geometry = new THREE.ShapeGeometry(font.generateShapes(String(text), 1), curveSegments);
-  geometry.computeBoundingBox();
-  const box = geometry.boundingBox;
-  const lines = String(text).split('\n').length;
-  const top = CAP;
-  const bottom = -(lines - 1) * LINE;
-  const dx = anchorX === 'left' ? 0 : anchorX === 'right' ? -box.max.x : -(box.min.x + box.max.x) / 2;
-  const dy = anchorY === 'top' ? -top : anchorY === 'bottom' ? -bottom : -(top + bottom) / 2;
-  const s = size / CAP;
-  geometry.translate(dx, dy, 0);
-  geometry.scale(s, s, s);
-  return geometry;
+// A character's glyph, as FontLoader picks it (a character the font lacks is drawn as '?').
+export function glyphOf(char) {
+  return data.glyphs[char] ?? data.glyphs['?'];
 }
 
-// Segments per glyph curve for capitals `capPx` pixels high: a bowl ("O") has a radius
-// of about half the cap height, and n straight segments per quarter-circle curve fall
-// short of it by r (1 - cos(pi / 4n)): at most about half a pixel with these.
-export function curveSegmentsFor(capPx) {
-  if (capPx <= 3.4) return 1;
-  if (capPx <= 13) return 2;
-  return 4;
+// The ink box of a glyph's outline as the triangulated text draws it
+// ({minX, minY, maxX, maxY} in ems), or null for a glyph without ink (a space).
+const boxes = new Map();
+export function glyphBox(char) {
+  const glyph = glyphOf(char);
+  if (!boxes.has(glyph)) {
+    const g = new THREE.ShapeGeometry(font.generateShapes(char, 1), 4);
+    g.computeBoundingBox();
+    const b = g.boundingBox;
+    boxes.set(glyph, b.isEmpty() ? null : { minX: b.min.x, minY: b.min.y, maxX: b.max.x, maxY: b.max.y });
+    g.dispose();
+  }
+  return boxes.get(glyph);
+}
+
+// cap height: the top of 'H' (ROS text size is the height of a capital letter)
+export const CAP = glyphBox('H').maxY;
+
+// Where FontLoader puts each character: [{char, x, y}] (the glyph origins, in ems).
+function placements(text) {
+  const out = [];
+  let x = 0, y = 0;
+  for (const char of Array.from(text)) {
+    if (char === '\n') {
+      x = 0;
+      y -= LINE;
+      continue;
+    }
+    out.push({ char, x, y });
+    x += glyphOf(char).ha * em;
+  }
+  return out;
+}
+
+// The glyphs of `text` with capitals `size` high, placed by anchorX (left|center|right)
+// and anchorY (top|middle|bottom; middle = the middle of the capitals, so one line of
+// capitals is centred on the origin): {glyphs: [{char, x, y}], shift: [dx, dy], scale}
+// where a glyph point p (ems, from its origin) lands at ((x + p + shift) * scale).
+export function layout(text, size, anchorX = 'center', anchorY = 'middle') {
+  const glyphs = placements(String(text));
+  let minX = Infinity, maxX = -Infinity;
+  for (const { char, x } of glyphs) {
+    const box = glyphBox(char);
+    if (!box) continue;
+    minX = Math.min(minX, x + box.minX);
+    maxX = Math.max(maxX, x + box.maxX);
+  }
+  if (minX > maxX) minX = maxX = 0;
+  const top = CAP;
+  const bottom = -(String(text).split('\n').length - 1) * LINE;
+  const dx = anchorX === 'left' ? 0 : anchorX === 'right' ? -maxX : -(minX + maxX) / 2;
+  const dy = anchorY === 'top' ? -top : anchorY === 'bottom' ? -bottom : -(top + bottom) / 2;
+  return { glyphs, shift: [dx, dy], scale: size / CAP };
+}
+
+// Flat text in the local XY plane (facing +Z): the glyph outlines triangulated, with
+// full detail (4 segments per curve).
+export function textGeometry(text, size, anchorX, anchorY) {
+  const { shift: [dx, dy], scale } = layout(text, size, anchorX, anchorY);
+  const geometry = new THREE.ShapeGeometry(font.generateShapes(String(text), 1), 4);
+  geometry.translate(dx, dy, 0);
+  geometry.scale(scale, scale, scale);
+  return geometry;
 }

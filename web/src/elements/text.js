@@ -1,9 +1,12 @@
 // Text: `text` (or a string child), `fontSize` = cap height in metres, `billboard`
 // (always faces the camera, rviz TEXT_VIEW_FACING), anchorX / anchorY, material.color.
 // Unlit by default (materialType basic) so labels read the same from any side.
+// Drawn from the glyph outlines, or, when small on screen, as textured quads from the
+// glyph atlas (glyph-atlas.js): the same pixels for far fewer triangles.
 import * as THREE from 'three';
+import { CAP_PX, glyphMaterial, glyphQuads } from '../glyph-atlas.js';
 import { makeMaterial } from '../materials.js';
-import { curveSegmentsFor, textGeometry } from '../text.js';
+import { textGeometry } from '../text.js';
 import { Element, any } from './base.js';
 
 const position = new THREE.Vector3();
@@ -32,53 +35,68 @@ export class Text extends Element {
     }
     const mesh = this.content;
     if (any(changed, ['text', '_text', 'fontSize', 'anchorX', 'anchorY'])) {
-      this.disposeGeometries();
+      this.disposeForms();
       const size = typeof props.fontSize === 'number' ? props.fontSize : 0.1;
       this.spec = String(text).trim() ? [String(text), size, props.anchorX, props.anchorY] : null;
-      mesh.geometry = this.geometry(4);
     }
     if (any(changed, ['material', 'materialType'])) {
-      mesh.material.dispose();
-      mesh.material = makeMaterial(props, { type: 'basic', side: THREE.DoubleSide, color: '#ffffff' });
+      this.disposeMaterials();
+      this.material = makeMaterial(props, { type: 'basic', side: THREE.DoubleSide, color: '#ffffff' });
     }
+    this.show(this.asQuads ?? true);   // beforeView picks the form for each view
     const billboard = props.billboard === true;
     mesh.onBeforeRender = billboard ? faceCamera : () => {};
     // the billboard's drawn matrix is not the one frustum culling sees
     mesh.frustumCulled = !billboard;
   }
 
-  // The glyphs with `segments` per curve, built once each.
-  geometry(segments) {
-    if (!this.spec) return new THREE.BufferGeometry();
-    this.geometries ??= new Map();
-    let geometry = this.geometries.get(segments);
-    if (!geometry) {
-      geometry = textGeometry(...this.spec, segments);
-      this.geometries.set(segments, geometry);
+  // Draw the text as glyph quads (`quads`) or from its outlines; each form built once.
+  show(quads) {
+    const mesh = this.content;
+    this.asQuads = quads;
+    if (!this.spec) {
+      this.outline ??= new THREE.BufferGeometry();
+      mesh.geometry = this.outline;
+      mesh.material = this.material;
+    } else if (quads) {
+      this.quads ??= glyphQuads(...this.spec);
+      this.glyphs ??= glyphMaterial(this.material);
+      mesh.geometry = this.quads;
+      mesh.material = this.glyphs;
+    } else {
+      this.outline ??= textGeometry(...this.spec);
+      mesh.geometry = this.outline;
+      mesh.material = this.material;
     }
-    return geometry;
   }
 
-  // Before each render (viewer.js): small text on screen gets fewer curve segments
-  // (a thousand labels were as many triangles as a thousand solids).
+  // Before each render (viewer.js): capitals at most the atlas's size on screen are
+  // drawn as glyph quads (a thousand labels were as many triangles as a thousand solids).
   beforeView(view) {
     if (!this.spec || !this.content) return;
     const e = this.holder.matrixWorld.elements;
     position.set(e[12], e[13], e[14]);
     const stretch = Math.sqrt(Math.max(e[0] ** 2 + e[1] ** 2 + e[2] ** 2, e[4] ** 2 + e[5] ** 2 + e[6] ** 2,
       e[8] ** 2 + e[9] ** 2 + e[10] ** 2));
-    const capPx = this.spec[1] * stretch * view.pxPerUnit(position);
-    this.content.geometry = this.geometry(curveSegmentsFor(capPx));
+    this.show(this.spec[1] * stretch * view.pxPerUnit(position) <= CAP_PX);
   }
 
-  disposeGeometries() {
-    for (const geometry of this.geometries?.values() ?? []) geometry.dispose();
-    this.geometries = null;
+  disposeForms() {
+    this.outline?.dispose();
+    this.quads?.dispose();
+    this.outline = this.quads = null;
+  }
+
+  disposeMaterials() {
+    this.material?.dispose();
+    this.glyphs?.dispose();
+    this.material = this.glyphs = null;
   }
 
   dispose() {
     this.ctx.viewDependent?.delete(this);
-    this.disposeGeometries();
+    this.disposeForms();
+    this.disposeMaterials();
     super.dispose();
   }
 }
