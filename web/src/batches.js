@@ -13,6 +13,7 @@
 // fewer segments (at most half a pixel off the full shape's silhouette).
 // Translucent materials are not batched: they need per-object depth sorting.
 import * as THREE from 'three';
+import { MAX_IMPOSTOR_PX, impostorPoints, impostorShape } from './impostors.js';
 import { disposeMaterial } from './materials.js';
 import { ROW, dataTexture, itemTemplate } from './pulled.js';
 
@@ -56,12 +57,15 @@ vec4 itemTexel(int i) { return texelFetch(itemData, ivec2(i % ${ROW}, i / ${ROW}
   return material;
 }
 
-// One pulled mesh with room for `capacity` items.
+// One pulled mesh with room for `capacity` items (points drawn as sphere impostors
+// when `impostors`).
 class Chunk {
-  constructor(shape, material, capacity) {
+  constructor(shape, material, capacity, impostors) {
     this.capacity = capacity;
     this.texture = dataTexture(capacity * TEXELS_PER_ITEM, Float32Array);
-    this.mesh = new THREE.Mesh(itemTemplate(shape, capacity), pullPose(material.clone(), this.texture));
+    const geometry = itemTemplate(shape, capacity);
+    const pulled = pullPose(material.clone(), this.texture);
+    this.mesh = impostors ? impostorPoints(geometry, pulled) : new THREE.Mesh(geometry, pulled);
     this.mesh.frustumCulled = false; // the template's bounds are not the items'; items are culled in sync()
     this.mesh.matrixAutoUpdate = false;
   }
@@ -77,10 +81,11 @@ class Chunk {
 // One level of detail of a batch's shape: its chunks, and the items drawn with it
 // in the current sync.
 class Level {
-  constructor(shape, step, group) {
+  constructor(shape, step, group, impostors = false) {
     this.shape = shape;
     this.step = step; // angle between neighbouring segments (0: flat-faced, exact)
     this.group = group;
+    this.impostors = impostors;
     this.chunks = [];
     this.items = [];
     this.indicesPerItem = shape.index ? shape.index.count : shape.attributes.position.count;
@@ -106,7 +111,7 @@ class Level {
         while (capacity < n) capacity *= 4;
         capacity = Math.min(capacity, this.maxPerChunk);
       }
-      const chunk = new Chunk(this.shape, material, capacity);
+      const chunk = new Chunk(this.shape, material, capacity, this.impostors);
       this.group.add(chunk.mesh);
       this.chunks.push(chunk);
     }
@@ -151,15 +156,28 @@ const MAX_LOD_ERROR_PX = 0.5;
 
 const sphere = new THREE.Sphere();
 
+// Whether a sphere of `radius` about `center` is wholly inside the view.
+function inside(frustum, center, radius) {
+  for (const plane of frustum.planes) if (plane.distanceToPoint(center) < radius) return false;
+  return true;
+}
+
 class Batch {
   // levels: [{make(), step}] full detail first; round: the unit shape's axes of
   // radius 1 that its segments go round (sphere x, y, z; cylinder and cone x, z);
+  // impostors: the shape is the whole unit sphere (impostors.js may draw it);
   // material: the template, colour white (owned)
-  constructor(levels, round, material, group) {
+  constructor(levels, round, material, group, impostors = false) {
     this.levels = levels.map(({ make, step }) => new Level(make(), step, group));
     this.round = round;
     this.material = material;
     this.members = new Set();
+    // the true sphere lies outside the full level's silhouette by up to (1 - cos(step / 2))
+    // of its radius: impostors stand in for spheres small enough that this stays within
+    // the level-of-detail bound (and for none when the material is flat-shaded)
+    this.impostors = impostors && !material.flatShading ? new Level(impostorShape(), 0, group, true) : null;
+    this.impostorMaxPx = Math.min(MAX_IMPOSTOR_PX / 2,
+      MAX_LOD_ERROR_PX / Math.max(1e-9, 1 - Math.cos(this.levels[0].step / 2)));
     // the unit shape's radius about its origin (bounds for culling)
     const p = this.levels[0].shape.attributes.position;
     let r2 = 0;
@@ -185,21 +203,39 @@ class Batch {
       sphere.radius = this.radius * Math.max(columns[0], columns[1], columns[2]);
       if (!(sphere.radius >= 0) || !view.frustum.intersectsSphere(sphere)) continue;
       let level = 0;
-      if (this.levels.length > 1) {
+      if (this.levels.length > 1 || this.impostors) {
         let radius = 0;
         for (const k of this.round) radius = Math.max(radius, columns[k]);
         const px = radius * view.pxPerUnit(sphere.center);
+        if (this.impostors && px <= this.impostorMaxPx && columns[0] > 0 && columns[1] > 0 && columns[2] > 0
+            && orthogonalAxes(e) && inside(view.frustum, sphere.center, sphere.radius)) {
+          this.impostors.items.push(m);
+          continue;
+        }
         while (level + 1 < this.levels.length && px * this.loss[level + 1] <= MAX_LOD_ERROR_PX) level++;
       }
       this.levels[level].items.push(m);
     }
     for (const level of this.levels) level.write(this.material);
+    this.impostors?.write(this.material);
   }
 
   dispose() {
     for (const level of this.levels) level.dispose();
+    this.impostors?.dispose();
     disposeMaterial(this.material);
   }
+}
+
+// Whether a world matrix's axes are orthogonal (a rotation times a scale, no shear).
+function orthogonalAxes(e) {
+  const d01 = e[0] * e[4] + e[1] * e[5] + e[2] * e[6];
+  const d02 = e[0] * e[8] + e[1] * e[9] + e[2] * e[10];
+  const d12 = e[4] * e[8] + e[5] * e[9] + e[6] * e[10];
+  const n0 = e[0] ** 2 + e[1] ** 2 + e[2] ** 2, n1 = e[4] ** 2 + e[5] ** 2 + e[6] ** 2;
+  const n2 = e[8] ** 2 + e[9] ** 2 + e[10] ** 2;
+  const tol = 1e-6;
+  return d01 * d01 <= tol * n0 * n1 && d02 * d02 <= tol * n0 * n2 && d12 * d12 <= tol * n1 * n2;
 }
 
 // Drawn only when it and every ancestor are visible and it is in the scene.
@@ -227,7 +263,7 @@ export class Batches {
   join(member, key, shape, makeMaterial) {
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = new Batch(shape.levels, shape.round ?? [], makeMaterial(), this.group);
+      batch = new Batch(shape.levels, shape.round ?? [], makeMaterial(), this.group, !!shape.impostors);
       this.batches.set(key, batch);
     }
     member.batch = batch;

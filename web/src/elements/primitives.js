@@ -123,8 +123,9 @@ export class Sphere extends MeshElement {
     const levels = roundLevels(ws, 6,
       (w) => new THREE.SphereGeometry(1, w, heightFor(w), phiStart, phiLength, thetaStart, thetaLength),
       (w) => Math.max(phiLength / w, thetaLength / heightFor(w)));
+    const whole = phiLength >= 2 * Math.PI && thetaStart <= 0 && thetaStart + thetaLength >= Math.PI;
     return { key: [ws, hs, phiStart, phiLength, thetaStart, thetaLength].join(), scale: [r, r, r], levels,
-      round: [0, 1, 2] };
+      round: [0, 1, 2], impostors: whole };
   }
 }
 
