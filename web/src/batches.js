@@ -13,7 +13,7 @@
 // fewer segments (at most half a pixel off the full shape's silhouette).
 // Translucent materials are not batched: they need per-object depth sorting.
 import * as THREE from 'three';
-import { MAX_IMPOSTOR_PX, impostorPoints, impostorShape } from './impostors.js';
+import { impostorMaxRadiusPx, impostorPoints, impostorShape } from './impostors.js';
 import { disposeMaterial } from './materials.js';
 import { ROW, dataTexture, itemTemplate } from './pulled.js';
 
@@ -165,9 +165,9 @@ function inside(frustum, center, radius) {
 class Batch {
   // levels: [{make(), step}] full detail first; round: the unit shape's axes of
   // radius 1 that its segments go round (sphere x, y, z; cylinder and cone x, z);
-  // impostors: the shape is the whole unit sphere (impostors.js may draw it);
-  // material: the template, colour white (owned)
-  constructor(levels, round, material, group, impostors = false) {
+  // impostors: the largest radius (pixels) for impostors (impostors.js) when the
+  // shape is the whole unit sphere, else 0; material: the template, colour white (owned)
+  constructor(levels, round, material, group, impostors = 0) {
     this.levels = levels.map(({ make, step }) => new Level(make(), step, group));
     this.round = round;
     this.material = material;
@@ -175,8 +175,8 @@ class Batch {
     // the true sphere lies outside the full level's silhouette by up to (1 - cos(step / 2))
     // of its radius: impostors stand in for spheres small enough that this stays within
     // the level-of-detail bound (and for none when the material is flat-shaded)
-    this.impostors = impostors && !material.flatShading ? new Level(impostorShape(), 0, group, true) : null;
-    this.impostorMaxPx = Math.min(MAX_IMPOSTOR_PX / 2,
+    this.impostors = impostors > 0 && !material.flatShading ? new Level(impostorShape(), 0, group, true) : null;
+    this.impostorMaxPx = Math.min(impostors,
       MAX_LOD_ERROR_PX / Math.max(1e-9, 1 - Math.cos(this.levels[0].step / 2)));
     // the unit shape's radius about its origin (bounds for culling)
     const p = this.levels[0].shape.attributes.position;
@@ -251,7 +251,9 @@ function shown(object, scene) {
 // { holder, unitScale: [x, y, z], color: THREE.Color (linear) }; the batch key names
 // the unit shape and the material (everything but the colour).
 export class Batches {
-  constructor() {
+  // maxPointSize: the GL's largest point (ALIASED_POINT_SIZE_RANGE), for impostors
+  constructor(maxPointSize = 1) {
+    this.impostorMaxPx = impostorMaxRadiusPx(maxPointSize);
     this.group = new THREE.Group();
     this.group.name = 'vuer_ros batches';
     this.group.matrixAutoUpdate = false;
@@ -263,7 +265,8 @@ export class Batches {
   join(member, key, shape, makeMaterial) {
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = new Batch(shape.levels, shape.round ?? [], makeMaterial(), this.group, !!shape.impostors);
+      batch = new Batch(shape.levels, shape.round ?? [], makeMaterial(), this.group,
+        shape.impostors ? this.impostorMaxPx : 0);
       this.batches.set(key, batch);
     }
     member.batch = batch;

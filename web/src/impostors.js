@@ -111,5 +111,10 @@ export function impostorShape() {
   return shape;
 }
 
-// Points larger than this (pixels across) are not drawn as impostors.
-export const MAX_IMPOSTOR_PX = 128;
+// The largest sphere radius on screen (pixels) drawn as an impostor, for a GL whose
+// points are at most `maxPointSize` across (WebGL promises only 1; SwiftShader 1023).
+// Off the image centre a sphere's image grows by 1/cos^2 of the angle off the axis
+// (4x at the corner of a 120-degree view): the point must still hold it.
+export function impostorMaxRadiusPx(maxPointSize) {
+  return Math.min(64, (maxPointSize - 2) / 10);
+}

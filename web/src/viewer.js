@@ -31,7 +31,9 @@ export class Viewer {
     this.scene.matrixWorldAutoUpdate = false;
     this.content = new THREE.Group(); // the scene graph's root node goes here
     this.scene.add(this.content);
-    this.batches = new Batches(); // small solids drawn together (batches.js)
+    const gl = this.renderer.getContext();
+    // small solids drawn together (batches.js)
+    this.batches = new Batches(gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE)[1]);
     this.scene.add(this.batches.group);
     this.viewDependent = new Set(); // elements with beforeView(view): detail by size on screen
 
