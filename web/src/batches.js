@@ -165,9 +165,10 @@ function inside(frustum, center, radius) {
 class Batch {
   // levels: [{make(), step}] full detail first; round: the unit shape's axes of
   // radius 1 that its segments go round (sphere x, y, z; cylinder and cone x, z);
-  // impostors: the largest radius (pixels) for impostors (impostors.js) when the
-  // shape is the whole unit sphere, else 0; material: the template, colour white (owned)
-  constructor(levels, round, material, group, impostors = 0) {
+  // impostorMaxPx: the largest radius on screen (pixels) drawn as an impostor
+  // (impostors.js) when the shape is the whole unit sphere, else 0;
+  // material: the template, colour white (owned)
+  constructor(levels, round, material, group, impostorMaxPx = 0) {
     this.levels = levels.map(({ make, step }) => new Level(make(), step, group));
     this.round = round;
     this.material = material;
@@ -175,8 +176,8 @@ class Batch {
     // the true sphere lies outside the full level's silhouette by up to (1 - cos(step / 2))
     // of its radius: impostors stand in for spheres small enough that this stays within
     // the level-of-detail bound (and for none when the material is flat-shaded)
-    this.impostors = impostors > 0 && !material.flatShading ? new Level(impostorShape(), 0, group, true) : null;
-    this.impostorMaxPx = Math.min(impostors,
+    this.impostors = impostorMaxPx > 0 && !material.flatShading ? new Level(impostorShape(), 0, group, true) : null;
+    this.impostorMaxPx = Math.min(impostorMaxPx,
       MAX_LOD_ERROR_PX / Math.max(1e-9, 1 - Math.cos(this.levels[0].step / 2)));
     // the unit shape's radius about its origin (bounds for culling)
     const p = this.levels[0].shape.attributes.position;

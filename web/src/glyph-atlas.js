@@ -50,7 +50,7 @@ function buildAtlas() {
   let x = 0, y = 0;
   for (const char of Object.keys(font.data.glyphs)) {
     const glyph = glyphOf(char), box = glyphBox(char);
-    if (!box || !glyph.o) continue;
+    if (!box) continue;   // no ink (a space)
     const w = (box.maxX - box.minX) * TEXELS_PER_EM + 2 * PAD;
     const h = (box.maxY - box.minY) * TEXELS_PER_EM + 2 * PAD;
     if (x + w > WIDTH) { x = 0; y += rowHeight; }

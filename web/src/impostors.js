@@ -13,8 +13,8 @@
 import * as THREE from 'three';
 
 // `material`: a batch chunk's material that already pulls item poses (batches.js).
-// Returns it, drawing each item of a THREE.Points as an impostor; `points` must call
-// beforeRender(renderer, camera) before each draw (see impostorPoints).
+// Returns it, drawing each item of a THREE.Points as an impostor; `uniforms` (the
+// camera's projection and the viewport) are kept current by impostorPoints.
 function impostorMaterial(material, uniforms) {
   const pull = material.onBeforeCompile;
   material.onBeforeCompile = (shader, renderer) => {
