@@ -117,7 +117,7 @@ def _fail(message: str, code: int = 2) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the render described by parsed ``args``; returns the exit code."""
     from .errors import BagRenderError
-    from .options import RenderOptions
+    from ..view.options import RenderOptions
     from .progress import ProgressAwareHandler, StderrProgress
     from .render import render_bag_async
     from ..config import ConfigError

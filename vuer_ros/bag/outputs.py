@@ -28,34 +28,24 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
-import sys
 import threading
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
-import numpy as np
 from rosbags.interfaces import Connection, ConnectionExtRosbag2, Qos, QosDurability, QosHistory
 from rosbags.interfaces import QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from ..render.camera import RenderCamera
+from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
+from ..view.image_fields import Fields, Wants, image_fields
+from ..view.offline import RenderedTick
 from .errors import OutputError
 from .reader import TF_TYPE, BagInput
 
 logger = logging.getLogger("vuer_ros.bag")
-
-# topics, as the node publishes them from the root namespace (params.py)
-try:
-    from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
-except ImportError:  # pragma: no cover - the table is ROS-free and always there
-    IMAGE_TOPIC, COMPRESSED_TOPIC = "vuer/image", "vuer/image/compressed"
-    CAMERA_INFO_TOPIC, DEPTH_TOPIC = "vuer/camera_info", "vuer/depth"
-
-JPEG_FORMAT = "rgb8; jpeg compressed bgr8"
 STORAGE_BY_SUFFIX = {".mcap": StoragePlugin.MCAP, ".db3": StoragePlugin.SQLITE3}
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 
@@ -69,17 +59,6 @@ def _qos(depth: int, durability: QosDurability) -> Qos:
 
 IMAGE_QOS = _qos(2, QosDurability.VOLATILE)            # the node's IMAGE_QOS
 STATIC_TF_QOS = _qos(1, QosDurability.TRANSIENT_LOCAL)  # the node's STATIC_BROADCAST_QOS
-
-
-@dataclass
-class RenderedTick:
-    """One rendered frame on its way to the writers."""
-
-    index: int               # tick index in the window (0-based)
-    stamp_ns: int            # the tick's bag time
-    rgb: np.ndarray          # HxWx3 uint8, top row first
-    depth: np.ndarray | None
-    camera: RenderCamera
 
 
 def output_topics(depth: bool) -> list[str]:
@@ -98,8 +77,12 @@ def bag_layout(path: Path, storage: str | None) -> tuple[StoragePlugin, bool]:
     return STORAGES[storage or "sqlite3"], False
 
 
-def _stamp(store: Any, ns: int) -> Any:
-    return store.types["builtin_interfaces/msg/Time"](sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+def to_rosbags(store: Any, fields: Fields) -> Any:
+    """The rosbags message with these field values (nested Fields recursively)."""
+    values = {name: to_rosbags(store, v) if isinstance(v, Fields)
+              else [to_rosbags(store, x) for x in v] if isinstance(v, list) else v
+              for name, v in fields.values.items()}
+    return store.types[fields.type](**values)
 
 
 class BagOutput:
@@ -176,60 +159,23 @@ class BagOutput:
             self._own[topic] = conn
         return conn
 
-    def write_camera_tf(self, stamp_ns: int, parent: str, xyz: Sequence[float],
-                        q: Sequence[float]) -> None:
+    def write_camera_tf(self, stamp_ns: int, tf: Fields) -> None:
         """The optical frame on /tf_static (as the node's static broadcaster)."""
-        s, T = self.store, self.store.types
-        tf = T["geometry_msgs/msg/TransformStamped"](
-            header=T["std_msgs/msg/Header"](stamp=_stamp(s, stamp_ns), frame_id=parent),
-            child_frame_id=self.optical_frame,
-            transform=T["geometry_msgs/msg/Transform"](
-                translation=T["geometry_msgs/msg/Vector3"](x=float(xyz[0]), y=float(xyz[1]),
-                                                           z=float(xyz[2])),
-                rotation=T["geometry_msgs/msg/Quaternion"](x=float(q[0]), y=float(q[1]),
-                                                           z=float(q[2]), w=float(q[3]))))
         conn = self._static_tf or self._connection("/tf_static", TF_TYPE, STATIC_TF_QOS)
-        self.writer.write(conn, stamp_ns, s.serialize_cdr(T[TF_TYPE](transforms=[tf]), TF_TYPE))
+        self.writer.write(conn, stamp_ns, self.store.serialize_cdr(to_rosbags(self.store, tf), TF_TYPE))
 
     def write_frame(self, tick: RenderedTick) -> None:
-        s, T = self.store, self.store.types
-        stamp = tick.stamp_ns
-        header = T["std_msgs/msg/Header"](stamp=_stamp(s, stamp), frame_id=self.optical_frame)
-        rgb = tick.rgb
-        h, w = rgb.shape[:2]
-        image = T["sensor_msgs/msg/Image"](
-            header=header, height=h, width=w, encoding="rgb8", is_bigendian=0, step=w * 3,
-            data=np.ascontiguousarray(rgb).reshape(-1))
-        self._write("/" + IMAGE_TOPIC, "sensor_msgs/msg/Image", stamp, image)
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                                [int(cv2.IMWRITE_JPEG_QUALITY), self.jpeg_quality])
-        if not ok:
-            raise OutputError(f"JPEG encoding of frame {tick.index} failed")
-        compressed = T["sensor_msgs/msg/CompressedImage"](header=header, format=JPEG_FORMAT,
-                                                          data=jpeg.reshape(-1))
-        self._write("/" + COMPRESSED_TOPIC, "sensor_msgs/msg/CompressedImage", stamp, compressed)
-        fields = tick.camera.camera_info_fields()
-        info = T["sensor_msgs/msg/CameraInfo"](
-            header=header, height=fields["height"], width=fields["width"],
-            distortion_model=fields["distortion_model"],
-            d=np.asarray(fields["d"], dtype=np.float64), k=np.asarray(fields["k"], dtype=np.float64),
-            r=np.asarray(fields["r"], dtype=np.float64), p=np.asarray(fields["p"], dtype=np.float64),
-            binning_x=fields["binning_x"], binning_y=fields["binning_y"],
-            roi=T["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0,
-                                                     do_rectify=False))
-        self._write("/" + CAMERA_INFO_TOPIC, "sensor_msgs/msg/CameraInfo", stamp, info)
-        if self.depth and tick.depth is not None:
-            d = np.ascontiguousarray(tick.depth, dtype="=f4")
-            depth = T["sensor_msgs/msg/Image"](
-                header=header, height=h, width=w, encoding="32FC1",
-                is_bigendian=int(sys.byteorder == "big"), step=w * 4,
-                data=d.view(np.uint8).reshape(-1))
-            self._write("/" + DEPTH_TOPIC, "sensor_msgs/msg/Image", stamp, depth)
+        """The frame as the live node publishes it (image_fields.py), stamped in bag time."""
+        try:
+            messages = image_fields(tick.rgb, tick.depth, tick.camera, tick.stamp_ns,
+                                    self.optical_frame, self.jpeg_quality, Wants(depth=self.depth))
+        except ValueError as e:
+            raise OutputError(f"frame {tick.index}: {e}") from None
+        for topic, fields in messages.items():
+            conn = self._connection("/" + topic, fields.type, IMAGE_QOS)
+            self.writer.write(conn, tick.stamp_ns,
+                              self.store.serialize_cdr(to_rosbags(self.store, fields), fields.type))
         self.frames += 1
-
-    def _write(self, topic: str, msgtype: str, stamp: int, msg: Any) -> None:
-        conn = self._connection(topic, msgtype, IMAGE_QOS)
-        self.writer.write(conn, stamp, self.store.serialize_cdr(msg, msgtype))
 
     def close(self) -> None:
         """Write the index and metadata; move a single-file bag into place."""
@@ -412,7 +358,7 @@ class OutputWriter:
                     self.bag.copy(conn, t, raw)
         elif kind == "camera_tf":
             if self.bag is not None:
-                self.bag.write_camera_tf(*item[1:])
+                self.bag.write_camera_tf(item[1], item[2])
         elif kind == "frame":
             tick: RenderedTick = item[1]
             if self.bag is not None:

@@ -10,26 +10,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from typing import TextIO
 
-
-@dataclass
-class ProgressInfo:
-    done: int            # frames rendered
-    total: int           # frames in the window
-    bag_time_s: float    # the last rendered tick, seconds from the window start
-    window_s: float      # the window's length in seconds
-    elapsed_s: float     # wall time since the first frame was asked for
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def remaining_s(self) -> float | None:
-        r = self.rate
-        return (self.total - self.done) / r if r > 0 else None
+from ..view.offline import ProgressInfo
 
 
 def _clock(seconds: float | None) -> str:

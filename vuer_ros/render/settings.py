@@ -1,7 +1,8 @@
 """RenderSettings: the render.* parameters of the viewer node, as plain data.
 
-Shared by the live node (vuer_ros/ros) and the offline bag renderer
-(vuer_ros/bag), so both place and size the camera the same way.
+Built from the node's parameters by vuer_ros/view/options.py, for the live
+node and offline rendering alike, so both place and size the camera the same
+way. Frame names here are already normalised (tf2's rule, at that boundary).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class RenderSettings:
         if self.camera_frame:
             q = (0.0, 0.0, 0.0, 1.0) if self.camera_frame_is_optical else \
                 tuple(float(v) for v in BODY_TO_OPTICAL)
-            return self.camera_frame.lstrip("/"), (0.0, 0.0, 0.0), q  # type: ignore[return-value]
+            return self.camera_frame, (0.0, 0.0, 0.0), q  # type: ignore[return-value]
         q = optical_look_at(self.eye, self.target)
         return fixed_frame, tuple(float(v) for v in self.eye), \
             tuple(float(v) for v in q)  # type: ignore[return-value]
@@ -56,5 +57,5 @@ class RenderSettings:
             optical_look_at(self.eye, self.target)
         if not (self.rate > 0 and math.isfinite(self.rate)):
             raise ValueError(f"render.rate {self.rate}: must be a positive number of Hz")
-        if not self.optical_frame.strip("/"):
+        if not self.optical_frame:
             raise ValueError("render.optical_frame must not be empty")

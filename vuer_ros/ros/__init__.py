@@ -1,12 +1,10 @@
-"""The ROS 2 side of vuer_ros: the only package that imports rclpy.
+"""The ROS 2 edge of vuer_ros: the only package that imports rclpy, and it holds
+only what does (subscriptions, parameters, publishers, the clock).
 
 - ``viewer_node``: :class:`ViewerNode` and ``main`` (console script ``viewer``);
-- ``render_loop``: the asyncio thread owning the scene model, the server and the
-  renderer (no rclpy);
-- ``marker_cdr``: fast Marker/MarkerArray decoding from raw CDR (no rclpy);
+- ``messages``: rclpy classes by type name, messages from the core's field values;
 - ``demo_node``: the built-in demo robot published on ROS.
 
-The parameter table is ``vuer_ros.params``, the render settings
-``vuer_ros.render.settings`` and mesh URI resolution ``vuer_ros.scene.mesh_resolver``:
-the offline bag renderer shares them without ROS.
+Everything else is the ROS-free core (``vuer_ros.view``), shared with offline
+rendering (``vuer_ros.bag``).
 """

@@ -118,7 +118,7 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
         demo = DemoPublisher(robot)
         executor.add_node(viewer)
         executor.add_node(demo)
-        print(f"vuer-ros demo: open {viewer.render.url} in a browser; images on "
+        print(f"vuer-ros demo: open {viewer.view.url} in a browser; images on "
               f"/vuer/image, /vuer/image/compressed, /vuer/camera_info "
               f"({width}x{height} at {rate:g} Hz)" + ("" if headless else
                                                       "; rendered by the browser you open"),
@@ -131,7 +131,7 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
             executor.spin_once(timeout_sec=0.1)
             if now >= next_report:
                 next_report = now + 2.0
-                stats = viewer.render.stats
+                stats = viewer.view.stats
                 print(f"vuer-ros demo: {stats.rate():.1f} images/s (target {rate:g} Hz), "
                       f"{stats.published} published, {stats.grab_failures} failed grabs",
                       flush=True)
@@ -143,7 +143,7 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
     finally:
         elapsed = time.monotonic() - started
         if viewer is not None:
-            published = viewer.render.stats.published
+            published = viewer.view.stats.published
             viewer.shutdown()
             print(f"vuer-ros demo: stopped after {elapsed:.1f} s; {published} images published "
                   f"({published / max(elapsed, 1e-9):.1f}/s on average, renderer start included)",

@@ -1,31 +1,26 @@
 """ViewerNode: the ROS 2 node behind ``ros2 run vuer_ros viewer`` / ``vuer-ros viewer``.
 
-Inputs: /tf, /tf_static (transient local: a late viewer still gets static
-frames), Marker topics (``marker_topics``) and MarkerArray topics
-(``marker_array_topics``). Outputs, relative to the node's namespace:
+The ROS edge of the live viewer, and only that: it declares the parameters
+(params.py), subscribes to the inputs the core asks for
+(:attr:`LiveView.subscriptions`: /tf, /tf_static, marker topics, the robot
+description, each with its kind's QoS) with ``raw=True``, and hands each
+message's CDR bytes, stamped with the ROS clock, to the
+:class:`~vuer_ros.view.live.LiveView`, which decodes, applies, renders and
+grabs on its own thread. Frames come back as message field values
+(image_fields.py) on the view's publisher thread and are published here:
 ``vuer/image`` (rgb8), ``vuer/image/compressed`` (JPEG), ``vuer/camera_info``,
-``vuer/depth`` (32FC1 metres, with ``render.depth``), and the render camera's
-optical frame ``render.optical_frame`` on /tf_static.
-
-Threads: the rclpy executor runs the callbacks, which only time-stamp each
-message and hand it to the :class:`RenderLoop` (its own asyncio thread, which
-owns the scene model, the server and the browser); frames come back on the
-render loop's publisher thread, which publishes them. Marker topics are taken
-as raw CDR and decoded on the render loop (marker_cdr.py), so a huge or
-malformed marker costs the executor nothing. Parameters: params.py.
+``vuer/depth`` (32FC1 metres, with ``render.depth``), relative to the node's
+namespace, and the render camera's optical frame on /tf_static.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import threading
 from typing import Any, Sequence
 
 import rclpy
-from builtin_interfaces.msg import Time as TimeMsg
-from geometry_msgs.msg import TransformStamped
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -39,13 +34,9 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-from std_msgs.msg import String
 from tf2_msgs.msg import TFMessage
-from visualization_msgs.msg import Marker, MarkerArray
 
-from ..scene.errors import UrdfError
-from ..scene.urdf import read_urdf_file
-from .marker_cdr import layout_matches
+from ..config import ConfigError
 from ..params import (
     BY_NAME,
     CAMERA_INFO_TOPIC,
@@ -56,23 +47,13 @@ from ..params import (
     PARAMS,
     ParamSpec,
 )
-from .render_loop import (
-    MARKER_ARRAY_MSG,
-    MARKER_ARRAY_RAW,
-    MARKER_MSG,
-    MARKER_RAW,
-    ROBOT_DESCRIPTION,
-    TF,
-    RenderedFrame,
-    RenderLoop,
-    RenderSettings,
-    Wants,
-)
-
-try:
-    import cv2
-except ImportError:  # pragma: no cover - opencv is in requirements; PIL is the fallback
-    cv2 = None
+from ..scene.frame_id import frame_id
+from ..view.image_fields import Fields, Wants, camera_tf_fields
+from ..view.kinds import Qos
+from ..view.live import LiveView
+from ..view.options import ViewOptions, settings_from_params
+from ..render.settings import RenderSettings
+from .messages import deserialize, layout_matches, message_class, to_rclpy
 
 try:
     from rclpy._rclpy_pybind11 import RCLError
@@ -85,22 +66,20 @@ _TYPES = {
     "double[]": Parameter.Type.DOUBLE_ARRAY,
 }
 
-TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                    durability=DurabilityPolicy.VOLATILE, history=HistoryPolicy.KEEP_LAST)
-TF_STATIC_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                           durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                           history=HistoryPolicy.KEEP_LAST)
 STATIC_BROADCAST_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                                   durability=DurabilityPolicy.TRANSIENT_LOCAL,
                                   history=HistoryPolicy.KEEP_LAST)
-MARKER_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.VOLATILE)
-MARKER_ARRAY_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                              durability=DurabilityPolicy.VOLATILE)
-ROBOT_DESCRIPTION_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                                   durability=DurabilityPolicy.TRANSIENT_LOCAL)
 IMAGE_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
+
+
+def qos_profile(qos: Qos) -> QoSProfile:
+    """A kind's QoS (view/kinds.py) as rclpy's."""
+    return QoSProfile(depth=qos.depth, history=HistoryPolicy.KEEP_LAST,
+                      reliability=ReliabilityPolicy.RELIABLE if qos.reliable
+                      else ReliabilityPolicy.BEST_EFFORT,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL if qos.transient_local
+                      else DurabilityPolicy.VOLATILE)
 
 
 class RosLogHandler(logging.Handler):
@@ -174,18 +153,8 @@ def _coerce(spec: ParamSpec, param: Parameter) -> Parameter:
     return param
 
 
-def _deserialize(kind: int, raw: bytes) -> Any:
-    """rclpy's own deserialisation, for marker bytes marker_cdr does not read."""
-    from rclpy.serialization import deserialize_message
-    return deserialize_message(raw, MarkerArray if kind == MARKER_ARRAY_RAW else Marker)
-
-
-def _stamp(ns: int) -> TimeMsg:
-    return TimeMsg(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
-
-
 class ViewerNode(Node):
-    """TF + markers -> browser scene; browser renders -> sensor_msgs/Image."""
+    """TF, markers, a robot model -> browser scene; browser renders -> sensor_msgs/Image."""
 
     def __init__(self, node_name: str = NODE_NAME, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -201,70 +170,54 @@ class ViewerNode(Node):
         py_logger.propagate = False
         self._internal_set = False
         self._declare_parameters()
-        settings = self._settings_from_params()
-        p = self._p
-        self.fixed_frame = str(p("fixed_frame")).lstrip("/") or "map"
+        options = ViewOptions.from_params(self._params())
+        self.fixed_frame = options.fixed_frame
 
         # outputs
-        self.image_pub = self.create_publisher(Image, IMAGE_TOPIC, IMAGE_QOS)
-        self.compressed_pub = self.create_publisher(CompressedImage, COMPRESSED_TOPIC, IMAGE_QOS)
-        self.info_pub = self.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, IMAGE_QOS)
-        self.depth_pub = self.create_publisher(Image, DEPTH_TOPIC, IMAGE_QOS)
+        self._image_pubs = {
+            IMAGE_TOPIC: self.create_publisher(Image, IMAGE_TOPIC, IMAGE_QOS),
+            COMPRESSED_TOPIC: self.create_publisher(CompressedImage, COMPRESSED_TOPIC, IMAGE_QOS),
+            CAMERA_INFO_TOPIC: self.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, IMAGE_QOS),
+            DEPTH_TOPIC: self.create_publisher(Image, DEPTH_TOPIC, IMAGE_QOS)}
         self.static_tf_pub = self.create_publisher(TFMessage, "/tf_static", STATIC_BROADCAST_QOS)
         self._publish_lock = threading.Lock()
 
-        self.render = RenderLoop(
-            fixed_frame=self.fixed_frame, settings=settings, clock_ns=self._now_ns, sink=self,
-            host=str(p("host")), port=int(p("port")), mesh_roots=list(p("mesh_roots")),
-            max_marker_points=int(p("max_marker_points")), grid=bool(p("grid")),
-            scene_rate=float(p("scene_rate")), fallback_decode=_deserialize)
+        self.view = LiveView(options, clock_ns=self._now_ns, sink=self, fallback_decode=deserialize)
 
-        # inputs
-        submit = self.render.submit
-        self.create_subscription(TFMessage, "/tf",
-                                 lambda m: submit(TF, m, self._now_ns(), "/tf"), TF_QOS)
-        self.create_subscription(TFMessage, "/tf_static",
-                                 lambda m: submit(TF, m, self._now_ns(), "/tf_static"),
-                                 TF_STATIC_QOS)
-        raw = layout_matches(Marker)
-        if not raw:
-            self.get_logger().warning(
-                "visualization_msgs/Marker differs from the layout vuer_ros decodes itself "
-                "(ROS 2 Jazzy); using rclpy's slower deserialisation")
-        for topic in dict.fromkeys(p("marker_topics")):
-            kind = MARKER_RAW if raw else MARKER_MSG
-            self.create_subscription(Marker, topic, self._handoff(kind, topic), MARKER_QOS,
-                                     raw=raw)
-        for topic in dict.fromkeys(p("marker_array_topics")):
-            kind = MARKER_ARRAY_RAW if raw else MARKER_ARRAY_MSG
-            self.create_subscription(MarkerArray, topic, self._handoff(kind, topic),
-                                     MARKER_ARRAY_QOS, raw=raw)
-
-        robot_topic = str(p("robot_description_topic"))
-        robot_file = str(p("robot_description_file")).strip()
-        if robot_file:   # a file instead of the topic: parsed here, shown by the render loop
-            try:
-                description: Any = read_urdf_file(robot_file)
-            except UrdfError as e:
-                description = e   # logged (once) and shown as no robot, as a bad topic message
-            self.render.submit(ROBOT_DESCRIPTION, description, self._now_ns(), robot_file)
-        elif robot_topic:
-            self.create_subscription(String, robot_topic,
-                                     self._handoff(ROBOT_DESCRIPTION, robot_topic),
-                                     ROBOT_DESCRIPTION_QOS)
+        # inputs: raw CDR for the core's decoders, unless the installed message differs
+        # from the layout they read (another ROS distribution): then rclpy decodes
+        for topic, kind in self.view.subscriptions:
+            raw = layout_matches(kind.msgtype, kind.layout)
+            if not raw:
+                self.get_logger().warning(
+                    f"{kind.msgtype} differs from the layout vuer_ros decodes itself (ROS 2 "
+                    f"Jazzy); {topic} uses rclpy's slower deserialisation")
+            self.create_subscription(message_class(kind.msgtype), topic, self._handoff(topic),
+                                     qos_profile(kind.qos), raw=raw)
 
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self.render.start()
-        self._write_port(self.render.port)
-        self._publish_camera_tf()
+        self.view.start()
+        try:
+            self._write_port(self.view.port)
+            self._publish_camera_tf()
+        except BaseException:
+            self.view.stop()
+            raise
+        settings = options.settings
         self.get_logger().info(
-            f"vuer_ros viewer: open {self.render.url} (fixed frame '{self.fixed_frame}', "
+            f"vuer_ros viewer: open {self.view.url} (fixed frame '{self.fixed_frame}', "
             f"{settings.width}x{settings.height} at {settings.rate:g} Hz, "
             f"{'headless renderer' if settings.headless else 'renders from a connected browser'})")
 
     # -- parameters ----------------------------------------------------------------------------
     def _p(self, name: str) -> Any:
         return self.get_parameter(name).value
+
+    def _params(self, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every parameter of the table, with ``changes`` over the current values."""
+        values = {spec.name: self._p(spec.name) for spec in PARAMS}
+        values.update(changes or {})
+        return values
 
     def _declare_parameters(self) -> None:
         overrides = getattr(self, "_parameter_overrides", None)
@@ -293,31 +246,6 @@ class ViewerNode(Node):
             else:
                 self.declare_parameter(spec.name, spec.default, descriptor)
 
-    def _settings_from_params(self, changes: dict[str, Any] | None = None) -> RenderSettings:
-        changes = changes or {}
-
-        def p(name: str) -> Any:
-            return changes[name] if name in changes else self._p(name)
-
-        for name in ("render.eye", "render.target"):
-            v = list(p(name))
-            if len(v) != 3 or not all(math.isfinite(float(x)) for x in v):
-                raise ValueError(f"{name} must be 3 finite numbers [x, y, z], got {v}")
-        settings = RenderSettings(
-            rate=float(p("render.rate")), width=int(p("render.width")),
-            height=int(p("render.height")), fov=float(p("render.fov")),
-            near=float(p("render.near")), far=float(p("render.far")),
-            camera_frame=str(p("render.camera_frame")).lstrip("/"),
-            camera_frame_is_optical=bool(p("render.camera_frame_is_optical")),
-            eye=tuple(float(x) for x in p("render.eye")),  # type: ignore[arg-type]
-            target=tuple(float(x) for x in p("render.target")),  # type: ignore[arg-type]
-            optical_frame=str(p("render.optical_frame")).strip("/"),
-            headless=bool(p("render.headless")), depth=bool(p("render.depth")),
-            jpeg_quality=int(p("render.jpeg_quality")), lazy=bool(p("render.lazy")),
-            grab_timeout=float(p("render.grab_timeout")))
-        settings.check()
-        return settings
-
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         if self._internal_set:
             return SetParametersResult(successful=True)
@@ -336,16 +264,17 @@ class ViewerNode(Node):
         if not changes:
             return SetParametersResult(successful=True)
         try:
-            settings = self._settings_from_params(changes)
-            if "fixed_frame" in changes and not str(changes["fixed_frame"]).strip("/"):
+            settings = settings_from_params(self._params(changes))
+            fixed = frame_id(str(changes.get("fixed_frame", self.fixed_frame)))
+            if not fixed:
                 raise ValueError("fixed_frame must not be empty")
-        except (ValueError, TypeError) as e:
+        except (ConfigError, ValueError, TypeError) as e:
             return SetParametersResult(successful=False, reason=str(e))
         # applied here: this runs before the values are stored, which is fine for us
-        if "fixed_frame" in changes:
-            self.fixed_frame = str(changes["fixed_frame"]).strip("/")
-            self.render.set_fixed_frame(self.fixed_frame)
-        self.render.configure(settings)
+        if fixed != self.fixed_frame:
+            self.fixed_frame = fixed
+            self.view.set_fixed_frame(fixed)
+        self.view.configure(settings)
         self._publish_camera_tf(settings)
         return SetParametersResult(successful=True)
 
@@ -360,69 +289,34 @@ class ViewerNode(Node):
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
 
-    def _handoff(self, kind: int, topic: str) -> Any:
-        submit, now = self.render.submit, self._now_ns
+    def _handoff(self, topic: str) -> Any:
+        submit, now = self.view.submit, self._now_ns
 
         def callback(msg: Any) -> None:
-            submit(kind, msg, now(), topic)
+            submit(topic, msg, now())
         return callback
 
     # -- camera on TF ---------------------------------------------------------------------------
     def _publish_camera_tf(self, settings: RenderSettings | None = None) -> None:
-        settings = settings or self.render.settings
+        settings = settings or self.view.settings
         parent, xyz, q = settings.camera_mount(self.fixed_frame)
-        t = TransformStamped()
-        t.header.stamp = self.get_clock().now().to_msg()
-        t.header.frame_id = parent
-        t.child_frame_id = settings.optical_frame
-        t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = xyz
-        r = t.transform.rotation
-        r.x, r.y, r.z, r.w = q
-        self._safe_publish(self.static_tf_pub, TFMessage(transforms=[t]))
+        tf = camera_tf_fields(self._now_ns(), parent, settings.optical_frame, xyz, q)
+        self._safe_publish(self.static_tf_pub, to_rclpy(tf))
 
-    # -- FrameSink (called on the render loop's publisher thread) -------------------------------
+    # -- FrameSink (called on the view's publisher thread) --------------------------------------
     def wants(self) -> Wants:
+        pubs = self._image_pubs
         try:
-            return Wants(image=self.image_pub.get_subscription_count() > 0,
-                         compressed=self.compressed_pub.get_subscription_count() > 0,
-                         depth=self.depth_pub.get_subscription_count() > 0,
-                         info=self.info_pub.get_subscription_count() > 0)
+            return Wants(image=pubs[IMAGE_TOPIC].get_subscription_count() > 0,
+                         compressed=pubs[COMPRESSED_TOPIC].get_subscription_count() > 0,
+                         depth=pubs[DEPTH_TOPIC].get_subscription_count() > 0,
+                         info=pubs[CAMERA_INFO_TOPIC].get_subscription_count() > 0)
         except Exception:  # shutting down
             return Wants(False, False, False, False)
 
-    def publish(self, rendered: RenderedFrame) -> None:
-        settings, frame, camera = rendered.settings, rendered.frame, rendered.camera
-        lazy = settings.lazy
-        wants = self.wants() if lazy else Wants()
-        stamp = _stamp(rendered.stamp_ns)
-        frame_id = settings.optical_frame
-        rgb = frame.rgb
-        h, w = rgb.shape[:2]
-        if wants.image:
-            img = Image()
-            img.header.stamp, img.header.frame_id = stamp, frame_id
-            img.height, img.width, img.encoding, img.is_bigendian, img.step = h, w, "rgb8", 0, w * 3
-            img.data = rgb.tobytes()
-            self._safe_publish(self.image_pub, img)
-        if wants.compressed:
-            data = _jpeg(rgb, settings.jpeg_quality)
-            if data is not None:
-                c = CompressedImage()
-                c.header.stamp, c.header.frame_id = stamp, frame_id
-                c.format = "rgb8; jpeg compressed bgr8"
-                c.data = data
-                self._safe_publish(self.compressed_pub, c)
-        if wants.depth and frame.depth is not None:
-            d = Image()
-            d.header.stamp, d.header.frame_id = stamp, frame_id
-            d.height, d.width, d.encoding, d.step = h, w, "32FC1", w * 4
-            d.is_bigendian = int(sys.byteorder == "big")
-            d.data = frame.depth.astype("=f4", copy=False).tobytes()
-            self._safe_publish(self.depth_pub, d)
-        if wants.info:
-            info = CameraInfo(**camera.camera_info_fields())
-            info.header.stamp, info.header.frame_id = stamp, frame_id
-            self._safe_publish(self.info_pub, info)
+    def publish(self, messages: dict[str, Fields]) -> None:
+        for topic, fields in messages.items():
+            self._safe_publish(self._image_pubs[topic], to_rclpy(fields))
 
     def _safe_publish(self, pub: Any, msg: Any) -> None:
         try:
@@ -437,22 +331,9 @@ class ViewerNode(Node):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop the renderer, the server and the render loop's threads."""
-        self.render.stop()
+        """Stop the renderer, the server and the view's threads."""
+        self.view.stop()
         logging.getLogger("vuer_ros").removeHandler(self._log_handler)
-
-
-def _jpeg(rgb: Any, quality: int) -> bytes | None:
-    if cv2 is not None:
-        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
-        return buf.tobytes() if ok else None
-    import io
-
-    from PIL import Image as PilImage
-    out = io.BytesIO()
-    PilImage.fromarray(rgb).save(out, format="JPEG", quality=int(quality))
-    return out.getvalue()
 
 
 def run(args: Sequence[str] | None = None, node_factory: Any = None) -> int:

@@ -13,11 +13,10 @@ Layout: ROS 2 Jazzy's Marker (with texture, uv_coordinates and mesh_file),
 XCDR1 plain CDR as rmw_fastrtps writes it: a 4-byte encapsulation header
 (``00 01`` little-endian, ``00 00`` big-endian), then the fields, each
 primitive aligned to its size counted from the end of that header.
-``LAYOUT`` is the field list this decoder was written for; the node falls
-back to rclpy's own deserialisation when the installed message differs
-(another ROS distribution).
+``LAYOUT`` is the field list this decoder was written for; where the installed
+(or recorded) message differs, another decoder is used (vuer_ros/view/kinds.py).
 
-No rclpy here: the bag renderer can decode rosbags' raw bytes the same way.
+No rclpy here: live subscriptions (raw=True) and bag records are decoded alike.
 """
 
 from __future__ import annotations
@@ -26,6 +25,9 @@ import struct
 from typing import Any
 
 import numpy as np
+
+from .messages import (ColorRGBA, CdrError, Header, Pose, Quaternion, Time, UnsupportedEncoding,
+                       Vector3, endianness)
 
 # Marker.get_fields_and_field_types() of the layout decoded here (ROS 2 Jazzy).
 LAYOUT: dict[str, str] = {
@@ -39,56 +41,6 @@ LAYOUT: dict[str, str] = {
     "mesh_resource": "string", "mesh_file": "visualization_msgs/MeshFile",
     "mesh_use_embedded_materials": "boolean",
 }
-
-
-class CdrError(ValueError):
-    """Bytes that are not a well-formed Marker / MarkerArray of this layout."""
-
-
-class UnsupportedEncoding(CdrError):
-    """Well-formed perhaps, but not plain CDR (XCDR2, ...): use the middleware's decoder."""
-
-
-class Time:
-    __slots__ = ("sec", "nanosec")
-
-    def __init__(self, sec: int, nanosec: int) -> None:
-        self.sec, self.nanosec = sec, nanosec
-
-
-class Header:
-    __slots__ = ("stamp", "frame_id")
-
-    def __init__(self, stamp: Time, frame_id: str) -> None:
-        self.stamp, self.frame_id = stamp, frame_id
-
-
-class Vector3:
-    __slots__ = ("x", "y", "z")
-
-    def __init__(self, x: float, y: float, z: float) -> None:
-        self.x, self.y, self.z = x, y, z
-
-
-class Quaternion:
-    __slots__ = ("x", "y", "z", "w")
-
-    def __init__(self, x: float, y: float, z: float, w: float) -> None:
-        self.x, self.y, self.z, self.w = x, y, z, w
-
-
-class Pose:
-    __slots__ = ("position", "orientation")
-
-    def __init__(self, position: Vector3, orientation: Quaternion) -> None:
-        self.position, self.orientation = position, orientation
-
-
-class ColorRGBA:
-    __slots__ = ("r", "g", "b", "a")
-
-    def __init__(self, r: float, g: float, b: float, a: float) -> None:
-        self.r, self.g, self.b, self.a = r, g, b, a
 
 
 class MeshFile:
@@ -154,16 +106,6 @@ _F4 = {"<": np.dtype("<f4"), ">": np.dtype(">f4")}
 assert _BLOCK_SIZE == 105
 # The smallest serialized Marker (all strings and lists empty) is well over this.
 _MIN_MARKER_BYTES = 150
-
-
-def _endian(buf: bytes | bytearray | memoryview) -> str:
-    if len(buf) < 4:
-        raise CdrError(f"{len(buf)} bytes: too short for a CDR message")
-    kind = buf[1]
-    if buf[0] != 0 or kind not in (0, 1):
-        raise UnsupportedEncoding(f"encapsulation {bytes(buf[:2]).hex()} is not plain CDR "
-                                  "(00 00 / 00 01)")
-    return "<" if kind == 1 else ">"
 
 
 class _Count:
@@ -321,7 +263,7 @@ def decode_marker(buf: bytes | bytearray | memoryview, max_points: int | None = 
     """Serialized Marker -> Marker. Lists longer than ``max_points`` are not
     decoded (their ``len()`` is right, so the scene model refuses them by size)."""
     buf = _as_bytes(buf)
-    e = _endian(buf)
+    e = endianness(buf)
     try:
         markers, _ = _decode(buf, 4, 1, e, max_points)
     except struct.error as err:
@@ -333,7 +275,7 @@ def decode_marker_array(buf: bytes | bytearray | memoryview,
                         max_points: int | None = None) -> MarkerArray:
     """Serialized MarkerArray -> MarkerArray (see :func:`decode_marker`)."""
     buf = _as_bytes(buf)
-    e = _endian(buf)
+    e = endianness(buf)
     try:
         n = _U32[e](buf, 4)[0]
         if n * _MIN_MARKER_BYTES > len(buf):
@@ -342,6 +284,16 @@ def decode_marker_array(buf: bytes | bytearray | memoryview,
     except struct.error as err:
         raise CdrError(f"truncated MarkerArray: {err}") from None
     return MarkerArray(markers)
+
+
+class MarkerDecoder:
+    """One topic's Markers (see :func:`decode_marker`)."""
+
+    def __init__(self, max_points: int | None = None) -> None:
+        self.max_points = max_points
+
+    def decode(self, buf: bytes | bytearray | memoryview) -> Marker:
+        return decode_marker(buf, self.max_points)
 
 
 class ArrayDecoder:
@@ -375,7 +327,7 @@ class ArrayDecoder:
                 self._last = buf
                 return moved
         self._last = None   # until this one decodes
-        e = _endian(buf)
+        e = endianness(buf)
         where: list[int] = []
         pads: list[int] = []
         try:
@@ -419,12 +371,3 @@ class ArrayDecoder:
 
 _STAMP = {"<": np.dtype([("sec", "<i4"), ("nanosec", "<u4")]),
           ">": np.dtype([("sec", ">i4"), ("nanosec", ">u4")])}
-
-
-def layout_matches(marker_class: Any) -> bool:
-    """Whether an rclpy Marker class has the layout decoded here."""
-    try:
-        fields = dict(marker_class.get_fields_and_field_types())
-    except Exception:
-        return False
-    return fields == LAYOUT

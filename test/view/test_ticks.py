@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vuer_ros.bag import TickClock
+from vuer_ros.view.ticks import TickClock
 
 S = 1_000_000_000
 

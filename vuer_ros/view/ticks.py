@@ -1,6 +1,6 @@
 """TickClock: the render ticks of a time window, in integer nanoseconds.
 
-The convention (offline rendering and, later, sim-time playback share it):
+The convention of offline rendering (its ticks are bag time):
 ticks are at ``start + k / rate`` for k = 0, 1, ... while the tick is before
 ``end``: the window is half-open, ``[start, end)``. A window of D seconds at
 R Hz therefore has exactly D x R ticks when D x R is a whole number, and

@@ -1,0 +1,16 @@
+"""Serialized ROS messages (CDR bytes) -> objects read by field name, without rclpy.
+
+Live subscriptions (``raw=True``) and bag records hand the viewer the same
+bytes; these decoders serve both. Fast decoders for the busy types
+(markers.py, tf.py, string.py: ROS 2 Jazzy's layouts) and rosbags' type system
+for everything else (typestore.py)."""
+
+from .markers import ArrayDecoder, decode_marker, decode_marker_array
+from .messages import CdrError, UnsupportedEncoding
+from .string import decode_string
+from .tf import decode_tf
+from .typestore import Decoder, StoreDecoder, distro_store, jazzy_store, same_layout, store_from_definition
+
+__all__ = ["ArrayDecoder", "CdrError", "Decoder", "StoreDecoder", "UnsupportedEncoding",
+           "decode_marker", "decode_marker_array", "decode_string", "decode_tf", "distro_store",
+           "jazzy_store", "same_layout", "store_from_definition"]

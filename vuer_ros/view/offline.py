@@ -1,0 +1,456 @@
+"""Offline rendering: a recording's messages in, one rendered frame per tick of its time out.
+
+Per tick t of the window (ticks.py: ``start + k / rate`` in ``[start, end)``):
+1. every message with recording time <= t goes to the :class:`ScenePlayer`,
+   received at its recording time (TF with its history and interpolation;
+   markers with lifetimes counted from it, DELETEALL, frame_locked);
+2. ``player.tick(t)``: the scene a live viewer shows at sim time t, and the
+   render camera then (the live node's: fixed eye/target, or riding
+   ``render.camera_frame`` by its latest TF);
+3. those events go to the browser, then one grab from that camera;
+4. the frame goes to the outputs, stamped t.
+
+The loop waits for every grab (it is not paced by the wall clock): no tick is
+dropped or repeated however slow rendering is. While the browser renders
+tick k, the messages of tick k+1 are read and applied (their events are sent
+only after frame k came back, so a grab retried after a browser restart still
+sees exactly the scene of its tick). Renders are deterministic: the same
+recording and options give the same pixels (SwiftShader rasterises on the CPU,
+with no timing in the scene). A tick whose camera frame has no transform yet
+produces no frame (as the live node publishes none); it is counted in
+``RenderSummary.skipped``.
+
+The recording is anything with the :class:`Recording` interface (vuer_ros/bag/reader.py's
+BagInput); where frames go is the :class:`Outputs` interface (vuer_ros/bag/outputs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Collection, Iterator, Protocol
+
+import numpy as np
+from rosbags.typesys.store import Typestore
+
+from ..render.camera import RenderCamera
+from ..scene.errors import UrdfError
+from ..scene.frame_id import frame_id
+from ..scene.mesh_resolver import MeshResolver
+from ..scene.urdf import read_urdf_file
+from .errors import FrameError, RendererError, RobotModelError, TopicError
+from .image_fields import camera_tf_fields
+from .kinds import MARKER, MARKER_ARRAY, ROBOT_DESCRIPTION, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC
+from .kinds import MessageKind
+from .options import RenderOptions, absolute_topic
+from .player import ScenePlayer
+from .render_session import RenderSession
+from .ticks import NS_PER_S, TickClock
+
+logger = logging.getLogger("vuer_ros.bag")
+
+GRAB_ATTEMPTS = 3
+# messages per copy batch after the last tick (bounded queue items)
+COPY_BATCH = 2000
+
+
+class Channel(Protocol):
+    """One recorded connection (rosbags' Connection has these)."""
+
+    id: int
+    topic: str
+    msgtype: str
+
+
+class Recording(Protocol):
+    """A time-ordered stream of recorded CDR messages (vuer_ros.bag.BagInput)."""
+
+    path: Path
+    start_ns: int
+    end_ns: int                      # the last message's time
+    connections: list[Any]
+
+    @property
+    def duration_ns(self) -> int: ...
+
+    def topic_types(self) -> dict[str, str]: ...
+
+    def messages(self, connections: Collection[Any] = (), stop_ns: int | None = None
+                 ) -> Iterator[tuple[Any, int, bytes]]: ...
+
+    def typestore_for(self, connection: Any) -> Typestore: ...
+
+
+@dataclass
+class RenderedTick:
+    """One rendered frame on its way to the outputs."""
+
+    index: int               # tick index in the window (0-based)
+    stamp_ns: int            # the tick's recording time
+    rgb: np.ndarray          # HxWx3 uint8, top row first
+    depth: np.ndarray | None
+    camera: RenderCamera
+
+
+class Outputs(Protocol):
+    """Where an offline render goes (vuer_ros.bag.OutputWriter): items are
+    ``("copy", [(channel, t, raw), ...])`` (input messages passed through, only
+    when ``wants_copies``), ``("camera_tf", t, Fields)`` once, ``("frame", RenderedTick)``."""
+
+    wants_copies: bool
+    error: BaseException | None
+
+    @property
+    def full(self) -> bool: ...
+
+    def put(self, item: Any, block: bool = True) -> None: ...
+
+
+@dataclass
+class ProgressInfo:
+    done: int            # frames rendered
+    total: int           # frames in the window
+    bag_time_s: float    # the last rendered tick, seconds from the window start
+    window_s: float      # the window's length in seconds
+    elapsed_s: float     # wall time since the first frame was asked for
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def remaining_s(self) -> float | None:
+        r = self.rate
+        return (self.total - self.done) / r if r > 0 else None
+
+
+Progress = Callable[..., None]
+"""``progress(info: ProgressInfo, final: bool = False)``."""
+
+
+@dataclass
+class RenderSummary:
+    """What a render did."""
+
+    input: str
+    frames: int = 0                   # frames rendered and written
+    total: int = 0                    # ticks in the window
+    skipped: int = 0                  # ticks without a camera pose (no frame)
+    interrupted: bool = False         # stopped early (Ctrl-C); outputs hold what was done
+    stamps: list[int] = field(default_factory=list)   # recording time of each frame (ns)
+    bag_start_ns: int = 0             # the recording's first message
+    start_ns: int = 0                 # the window [start_ns, end_ns)
+    end_ns: int = 0
+    rate: float = 0.0
+    width: int = 0
+    height: int = 0
+    elapsed_s: float = 0.0            # wall time of the render loop
+    copied: int = 0                   # input messages copied into the output bag
+    outputs: dict[str, str] = field(default_factory=dict)
+    marker_topics: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # scene problems still active at the end
+    optical_frame: str = ""
+    camera_parent: str = ""
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+# -- planning -----------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    topics: dict[str, MessageKind]    # recorded topic -> the kind it is shown as
+    clock: TickClock
+    copy_until: int | None            # copy input messages before this time (None: all)
+
+    @property
+    def marker_topics(self) -> list[str]:
+        return sorted(t for t, k in self.topics.items() if k in (MARKER, MARKER_ARRAY))
+
+
+def _marker_topics(recording: Recording, options: RenderOptions) -> dict[str, MessageKind]:
+    """Marker topics to show -> their kind, by the recording's types."""
+    types = recording.topic_types()
+    kinds = {MARKER.msgtype: MARKER, MARKER_ARRAY.msgtype: MARKER_ARRAY}
+    available = sorted(t for t, ty in types.items() if ty in kinds)
+    hint = (f"its marker topics: {', '.join(available)}" if available
+            else "it has no visualization_msgs Marker/MarkerArray topics")
+    chosen: dict[str, MessageKind] = {}
+    if options.topics is not None:
+        for topic in options.topics:
+            if topic not in types:
+                raise TopicError(f"topic {topic} is not in bag {recording.path} ({hint}); "
+                                 "pass topics that are to --topics")
+            if types[topic] not in kinds:
+                raise TopicError(f"topic {topic} is a {types[topic]}, not a visualization_msgs "
+                                 f"Marker or MarkerArray ({hint}); drop it from --topics")
+            chosen[topic] = kinds[types[topic]]
+        return chosen
+    listed = [(t, MARKER) for t in options.marker_topics] + \
+             [(t, MARKER_ARRAY) for t in options.marker_array_topics]
+    for topic, want in listed:
+        have = types.get(topic)
+        if have is None:
+            if options.topics_from_config:
+                logger.warning("marker topic %s (from the config) is not in the bag (%s)", topic, hint)
+            continue
+        if have not in kinds:
+            logger.warning("%s is a %s, not a marker topic; not rendered", topic, have)
+            continue
+        if have != want.msgtype:
+            logger.warning("%s is a %s topic, listed as %s; rendering it as what it is", topic,
+                           kinds[have].label, want.label)
+        chosen[topic] = kinds[have]
+    left_out = [t for t in available if t not in chosen]
+    if left_out:
+        logger.warning("marker topics not rendered: %s (pass --topics to choose them)",
+                       ", ".join(left_out))
+    return chosen
+
+
+def choose_topics(recording: Recording, options: RenderOptions) -> dict[str, MessageKind]:
+    """Recorded topic -> the kind it is shown as (TF, markers, the robot description)."""
+    types = recording.topic_types()
+    topics: dict[str, MessageKind] = {}
+    for topic, kind in ((TF_TOPIC, TF), (TF_STATIC_TOPIC, TF_STATIC)):
+        if types.get(topic) == kind.msgtype:
+            topics[topic] = kind
+    topics.update(_marker_topics(recording, options))
+    robot = options.view.robot_description_topic
+    if robot and not options.urdf:
+        robot = absolute_topic(robot)
+        if types.get(robot) == ROBOT_DESCRIPTION.msgtype:
+            topics[robot] = ROBOT_DESCRIPTION
+    if not topics:
+        raise TopicError(f"nothing to render: bag {recording.path} has no /tf, /tf_static or "
+                         f"marker topics (it has {', '.join(sorted(types)) or 'none'})")
+    return topics
+
+
+def window(recording: Recording, options: RenderOptions) -> TickClock:
+    rate = options.settings.rate
+    start = recording.start_ns + (round(options.start * NS_PER_S) if options.start is not None else 0)
+    if start > recording.end_ns:
+        raise TopicError(f"--start {options.start} s is after the bag's end "
+                         f"({recording.duration_ns / NS_PER_S:.3f} s after its first message)")
+    if options.end is not None:
+        end = recording.start_ns + round(options.end * NS_PER_S)
+        if end > recording.end_ns + 1:
+            logger.warning("--end %.3f s is after the bag's last message (%.3f s); the frames "
+                           "after it show the scene as it was left", options.end,
+                           recording.duration_ns / NS_PER_S)
+    else:
+        end = recording.end_ns
+        if end == start:
+            end = start + 1   # all messages at one instant: one frame of it
+    return TickClock(start, end, rate)
+
+
+def scan_tf_frames(recording: Recording, wanted: Collection[str],
+                   stop_ns: int | None = None) -> dict[str, bool]:
+    """Frame names in /tf and /tf_static (before ``stop_ns``) -> whether the frame is
+    some transform's child (roots are not), reading only until every frame in
+    ``wanted`` was seen: checking that the fixed and camera frames exist costs a
+    few messages when they do."""
+    kinds = {TF_TOPIC: TF, TF_STATIC_TOPIC: TF_STATIC}
+    connections = [c for c in recording.connections
+                   if c.topic in kinds and c.msgtype == TF.msgtype]
+    decoders = {c.id: kinds[c.topic].decoder(0, recording.typestore_for(c)) for c in connections}
+    seen: dict[str, bool] = {}
+    missing = {w for w in wanted if w}
+    if not connections:
+        return seen
+    for conn, _, raw in recording.messages(connections, stop_ns):
+        try:
+            msg = decoders[conn.id].decode(raw)
+        except Exception:
+            continue   # the render reports undecodable messages once
+        for t in msg.transforms:
+            parent = frame_id(str(t.header.frame_id))
+            child = frame_id(str(t.child_frame_id))
+            if parent:
+                seen.setdefault(parent, False)
+            if child:
+                seen[child] = True
+            missing.discard(parent)
+            missing.discard(child)
+        if not missing and wanted:
+            break
+    return seen
+
+
+def check_frames(recording: Recording, options: RenderOptions, camera_parent: str,
+                 clock: TickClock) -> None:
+    """FrameError (naming the frames there are) when the fixed or camera frame never
+    appears in the recording's TF."""
+    fixed = options.fixed_frame
+    wanted = {fixed} | ({camera_parent} if camera_parent != fixed else set())
+    seen = scan_tf_frames(recording, wanted, stop_ns=clock.end_ns)
+    if wanted <= seen.keys():
+        return
+    roots = sorted(f for f, is_child in seen.items() if not is_child)
+    names = roots + sorted(f for f in seen if f not in roots)
+    listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+    if camera_parent != fixed and camera_parent not in seen:
+        raise FrameError(
+            f"camera frame '{camera_parent}' never appears in the bag's TF "
+            f"({'frames: ' + listed if seen else 'the bag has no /tf or /tf_static'}); "
+            "pass an existing frame to --camera-frame, or place the camera with --eye/--target")
+    if seen and fixed not in seen:
+        hint = f"e.g. --fixed-frame {roots[0]} (a root of the TF tree)" if roots else "--fixed-frame"
+        raise FrameError(f"fixed frame '{fixed}' never appears in the bag's TF (frames: {listed}); "
+                         f"pass one of them, {hint}")
+
+
+def plan(recording: Recording, options: RenderOptions) -> Plan:
+    topics = choose_topics(recording, options)
+    clock = window(recording, options)
+    check_frames(recording, options, options.settings.camera_mount(options.fixed_frame)[0], clock)
+    copy_until = clock.end_ns if options.end is not None else None
+    return Plan(topics, clock, copy_until)
+
+
+# -- the render -----------------------------------------------------------------------------------------
+async def render_recording(recording: Recording, options: RenderOptions, session: RenderSession,
+                           outputs: Outputs, summary: RenderSummary, *,
+                           the_plan: Plan | None = None, progress: Progress | None = None,
+                           should_stop: Callable[[], bool] | None = None) -> None:
+    """Render ``recording`` tick by tick into ``outputs`` (see the module docstring),
+    filling ``summary``. ``the_plan``: :func:`plan`'s, when the caller checked it first.
+    Raises :class:`~vuer_ros.view.errors.RenderError` subclasses."""
+    settings = options.settings
+    the_plan = the_plan or plan(recording, options)
+    clock = the_plan.clock
+    summary.camera_parent = settings.camera_mount(options.fixed_frame)[0]
+    summary.marker_topics = the_plan.marker_topics
+    summary.total = len(clock)
+    summary.start_ns, summary.end_ns = clock.start_ns, clock.end_ns
+    summary.bag_start_ns = recording.start_ns
+
+    player = ScenePlayer(options.view, resolve_mesh=MeshResolver(session.mount, options.view.mesh_roots))
+    if options.urdf:
+        try:
+            player.set_robot_file(read_urdf_file(options.urdf))
+        except UrdfError as e:
+            raise RobotModelError(f"--urdf {options.urdf}: {e}") from None
+    keys: dict[int, str] = {}          # connection id -> the player's topic key
+    stores: dict[str, Typestore] = {}
+    for conn in recording.connections:
+        kind = the_plan.topics.get(conn.topic)
+        if kind is None or conn.msgtype != kind.msgtype:
+            continue
+        store = recording.typestore_for(conn)
+        key = conn.topic
+        if key in stores and stores[key] is not store:
+            key = f"{conn.topic} (connection {conn.id})"   # another definition on the same topic
+        if key not in stores:
+            stores[key] = store
+            player.add_topic(key, kind, store)
+        keys[conn.id] = key
+
+    copying = outputs.wants_copies
+    reading = None if copying else [c for c in recording.connections if c.id in keys]
+    stop_ns = the_plan.copy_until if copying else clock.end_ns
+    messages = iter(recording.messages(reading or (), stop_ns))
+    pending = next(messages, None)
+    depth = settings.depth
+    mount_parent, mount_xyz, mount_q = settings.camera_mount(options.fixed_frame)
+
+    def feed(until_ns: int) -> list[Any]:
+        """Apply every message up to ``until_ns`` (inclusive); the raw ones to copy."""
+        nonlocal pending
+        batch: list[Any] = []
+        while pending is not None and pending[1] <= until_ns:
+            conn, t, raw = pending
+            key = keys.get(conn.id)
+            if key is not None:
+                player.feed(key, raw, t)
+            if copying:
+                batch.append(pending)
+            pending = next(messages, None)
+        return batch
+
+    async def put(item: Any) -> None:
+        while outputs.full:   # the writers are behind: wait for them (bounded memory)
+            if outputs.error is not None:
+                raise outputs.error
+            await asyncio.sleep(0.002)
+        outputs.put(item, block=False)
+
+    async def finish(flight: tuple[int, int, RenderCamera, asyncio.Task[Any]]) -> None:
+        k, tick, camera, task = flight
+        frame = await task
+        await put(("frame", RenderedTick(k, tick, frame.rgb, frame.depth if depth else None,
+                                         camera)))
+        summary.frames += 1
+        summary.stamps.append(tick)
+        if progress is not None:
+            progress(ProgressInfo(summary.frames, len(clock), (tick - clock.start_ns) / NS_PER_S,
+                                  (clock.end_ns - clock.start_ns) / NS_PER_S,
+                                  time.monotonic() - started))
+
+    started = time.monotonic()
+    flight: tuple[int, int, RenderCamera, asyncio.Task[Any]] | None = None
+    try:
+        for k in range(len(clock)):
+            if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
+            tick = clock.time(k)
+            batch = feed(tick)            # overlaps the browser rendering the previous tick
+            events, camera = player.tick(tick)
+            if flight is not None:
+                current, flight = flight, None
+                await finish(current)
+            if batch:
+                await put(("copy", batch))
+            if k == 0:
+                await put(("camera_tf", tick, camera_tf_fields(tick, mount_parent,
+                                                               settings.optical_frame, mount_xyz,
+                                                               mount_q)))
+            for event in events:
+                session.broadcast(event)
+            if camera is None:
+                summary.skipped += 1
+                continue
+            task = asyncio.ensure_future(session.grab(
+                camera, depth=depth, attempts=GRAB_ATTEMPTS,
+                what=f"frame {k} (bag time {tick / NS_PER_S:.3f} s)"))
+            flight = (k, tick, camera, task)
+            for _ in range(3):            # let the request reach the socket before the next feed
+                await asyncio.sleep(0)
+        if flight is not None:
+            current, flight = flight, None
+            await finish(current)
+        if copying and not summary.interrupted:
+            # the rest of the input, after the last tick
+            batch = []
+            while pending is not None:
+                batch.append(pending)
+                pending = next(messages, None)
+                if len(batch) >= COPY_BATCH or pending is None:
+                    await put(("copy", batch))
+                    batch = []
+    finally:
+        if flight is not None:
+            flight[3].cancel()
+        summary.elapsed_s = time.monotonic() - started
+        summary.problems = player.problems.messages()
+        if progress is not None and summary.total:
+            progress(ProgressInfo(summary.frames, len(clock),
+                                  (summary.stamps[-1] - clock.start_ns) / NS_PER_S
+                                  if summary.stamps else 0.0,
+                                  (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
+                     final=True)
+    if summary.frames == 0 and summary.skipped and not summary.interrupted:
+        raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
+                         f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
+                         "--fixed-frame and --camera-frame")
+
+
+__all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
+           "RenderedTick", "RendererError", "plan", "render_recording", "scan_tf_frames"]

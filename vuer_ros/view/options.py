@@ -1,0 +1,195 @@
+"""ViewOptions: the viewer node's parameters as the core uses them, live and offline;
+RenderOptions: an offline render's (the node's options plus a window and topics).
+
+The node (vuer_ros/ros/viewer_node.py) reads its ROS parameters, offline
+rendering reads the node's parameter file (vuer_ros/config.py); both hand the
+flat ``{name: value}`` map to :meth:`ViewOptions.from_params`, so a bag renders
+with exactly the settings the live node runs with. Frame ids from parameters
+cross into the core here, with tf2's rule (:func:`frame_id`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from ..config import ConfigError, read_params_file, viewer_params
+from ..render.settings import RenderSettings
+from ..scene.frame_id import frame_id
+
+
+def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = None,
+                         lazy: bool | None = None) -> RenderSettings:
+    """The render.* parameters as :class:`RenderSettings` (``headless``/``lazy``
+    override the parameters: offline rendering is always headless and eager).
+    Raises :class:`ConfigError` naming the parameter when a value cannot work."""
+    try:
+        for name in ("render.eye", "render.target"):
+            v = list(params[name])
+            if len(v) != 3 or not all(math.isfinite(float(x)) for x in v):
+                raise ValueError(f"{name} must be 3 finite numbers [x, y, z], got {v}")
+        settings = RenderSettings(
+            rate=float(params["render.rate"]), width=int(params["render.width"]),
+            height=int(params["render.height"]), fov=float(params["render.fov"]),
+            near=float(params["render.near"]), far=float(params["render.far"]),
+            camera_frame=frame_id(str(params["render.camera_frame"])),
+            camera_frame_is_optical=bool(params["render.camera_frame_is_optical"]),
+            eye=_vec3(params["render.eye"]), target=_vec3(params["render.target"]),
+            optical_frame=frame_id(str(params["render.optical_frame"])),
+            headless=bool(params["render.headless"]) if headless is None else headless,
+            depth=bool(params["render.depth"]), jpeg_quality=int(params["render.jpeg_quality"]),
+            lazy=bool(params["render.lazy"]) if lazy is None else lazy,
+            grab_timeout=float(params["render.grab_timeout"]))
+        settings.check()
+    except (ValueError, TypeError) as e:
+        raise ConfigError(str(e)) from None
+    return settings
+
+
+def _vec3(values: Any) -> tuple[float, float, float]:
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """Everything the core needs from the node's parameters (params.py says what each means)."""
+
+    fixed_frame: str
+    settings: RenderSettings
+    marker_topics: tuple[str, ...] = ("/visualization_marker",)
+    marker_array_topics: tuple[str, ...] = ("/visualization_marker_array",)
+    robot_description_topic: str = "/robot_description"
+    robot_description_file: str = ""
+    mesh_roots: tuple[str, ...] = ()
+    max_marker_points: int = 1_000_000
+    grid: bool = True
+    scene_rate: float = 30.0
+    host: str = "127.0.0.1"
+    port: int = 8012
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, headless: bool | None = None,
+                    lazy: bool | None = None) -> "ViewOptions":
+        """From a full parameter map (``config.viewer_params``, or the node's own)."""
+        fixed = frame_id(str(params["fixed_frame"]))
+        if not fixed:
+            raise ConfigError("fixed_frame must not be empty")
+        return cls(fixed_frame=fixed,
+                   settings=settings_from_params(params, headless=headless, lazy=lazy),
+                   marker_topics=_unique(params["marker_topics"]),
+                   marker_array_topics=_unique(params["marker_array_topics"]),
+                   robot_description_topic=str(params["robot_description_topic"]).strip(),
+                   robot_description_file=str(params["robot_description_file"]).strip(),
+                   mesh_roots=tuple(str(r) for r in params["mesh_roots"]),
+                   max_marker_points=int(params["max_marker_points"]),
+                   grid=bool(params["grid"]), scene_rate=max(float(params["scene_rate"]), 1.0),
+                   host=str(params["host"]), port=int(params["port"]))
+
+
+def _unique(topics: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(t).strip() for t in topics if str(t).strip()))
+
+
+# A grab may take longer offline than live (first mesh loads, big scenes); it is
+# retried, never dropped, so the wait only decides when a stuck browser is restarted.
+MIN_OFFLINE_GRAB_TIMEOUT_S = 10.0
+
+
+def absolute_topic(name: str) -> str:
+    """A recording's topics are absolute: a relative name is taken from the root namespace."""
+    name = name.strip()
+    return name if name.startswith("/") else "/" + name
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """An offline render: the node's options (``view``) plus what only a recording has:
+    explicit topics, a time window, the output bag's storage."""
+
+    view: ViewOptions
+    topics: tuple[str, ...] | None = None     # explicit marker topics: all must be in the recording
+    topics_from_config: bool = False          # the marker lists came from a parameter file
+    start: float | None = None                # seconds from the recording's first message
+    end: float | None = None
+    storage: str | None = None                # "sqlite3" / "mcap" for a folder output bag
+
+    @property
+    def settings(self) -> RenderSettings:
+        return self.view.settings
+
+    @property
+    def fixed_frame(self) -> str:
+        return self.view.fixed_frame
+
+    @property
+    def marker_topics(self) -> tuple[str, ...]:
+        return tuple(absolute_topic(t) for t in self.view.marker_topics)
+
+    @property
+    def marker_array_topics(self) -> tuple[str, ...]:
+        return tuple(absolute_topic(t) for t in self.view.marker_array_topics)
+
+    @property
+    def urdf(self) -> str:
+        """A URDF file shown instead of the recording's robot description ('' for none)."""
+        return self.view.robot_description_file
+
+    @property
+    def grab_timeout(self) -> float:
+        return max(self.settings.grab_timeout, MIN_OFFLINE_GRAB_TIMEOUT_S)
+
+    @classmethod
+    def create(cls, config: str | os.PathLike[str] | None = None,
+               params: Mapping[str, Any] | None = None, *,
+               rate: float | None = None, width: int | None = None, height: int | None = None,
+               fov: float | None = None, fixed_frame: str | None = None,
+               camera_frame: str | None = None, camera_frame_is_optical: bool | None = None,
+               eye: Sequence[float] | None = None, target: Sequence[float] | None = None,
+               topics: Sequence[str] | None = None, depth: bool | None = None,
+               jpeg_quality: int | None = None, start: float | None = None,
+               end: float | None = None, storage: str | None = None,
+               urdf: str | None = None) -> "RenderOptions":
+        """Options from the node's defaults, a parameter file ``config``, then ``params``
+        (node parameter names, e.g. ``{"render.near": 0.1}``), then the keyword
+        arguments (the command line's flags). ``eye``/``target`` select the fixed
+        camera (clearing a configured ``render.camera_frame``)."""
+        overrides: dict[str, Any] = dict(params or {})
+        flags = {"render.rate": rate, "render.width": width, "render.height": height,
+                 "render.fov": fov, "fixed_frame": fixed_frame,
+                 "render.camera_frame_is_optical": camera_frame_is_optical,
+                 "render.depth": depth, "render.jpeg_quality": jpeg_quality,
+                 "robot_description_file": urdf}
+        overrides.update({k: v for k, v in flags.items() if v is not None})
+        if camera_frame is not None and (eye is not None or target is not None):
+            raise ConfigError("give either a camera frame (--camera-frame) or a fixed camera "
+                              "(--eye/--target), not both")
+        if camera_frame is not None:
+            overrides["render.camera_frame"] = camera_frame
+        if eye is not None or target is not None:
+            overrides["render.camera_frame"] = ""
+            if eye is not None:
+                overrides["render.eye"] = [float(v) for v in eye]
+            if target is not None:
+                overrides["render.target"] = [float(v) for v in target]
+        values, unknown = viewer_params(config, overrides)
+        if unknown:
+            logging.getLogger("vuer_ros.bag").warning(
+                "%s sets parameters the viewer does not have (ignored): %s", config,
+                ", ".join(sorted(unknown)))
+        from_config = False
+        if config is not None:
+            file_values, _ = read_params_file(config)
+            from_config = "marker_topics" in file_values or "marker_array_topics" in file_values
+        if start is not None and start < 0:
+            raise ConfigError(f"--start {start}: must be >= 0 (seconds from the bag's start)")
+        if end is not None and end <= (start or 0.0):
+            raise ConfigError(f"--end {end}: must be after --start ({start or 0.0})")
+        if storage is not None and storage not in ("sqlite3", "mcap"):
+            raise ConfigError(f"storage {storage!r}: use sqlite3 or mcap")
+        view = ViewOptions.from_params(values, headless=True, lazy=False)
+        return cls(view, topics=tuple(absolute_topic(t) for t in topics) if topics else None,
+                   topics_from_config=from_config, start=start, end=end, storage=storage)
