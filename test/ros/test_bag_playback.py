@@ -47,13 +47,18 @@ def test_bag_played_with_clock_renders_in_sim_time(tmp_path):
                 "/visualization_marker": client.marker_pub}
         for pub in (clock, client.tf_pub, client.marker_pub):
             client.wait_subscribers(pub)
+        # the renderer is up once an image comes (stamped 0: no /clock yet), so playing
+        # starts when images can follow it
+        client.wait_image(lambda im: True, timeout=90.0, after=0.0)
         # play at bag rate: /clock first, then the message, as `ros2 bag play --clock` does
         wall0 = time.monotonic()
         for t, topic, msg in plays:
             time.sleep(max(0.0, wall0 + (t - T0_NS) / 1e9 - time.monotonic()))
             clock.publish(Clock(clock=Time(sec=t // 10**9, nanosec=t % 10**9)))
             pubs[topic].publish(msg)
-        time.sleep(0.5)
+        last_t = plays[-1][0]
+        # the clock rests at the last message: an image of that instant comes
+        client.wait_image(lambda im: im.stamp_ns >= last_t, timeout=30.0, after=0.0)
         end_ns = T0_NS + round(DURATION * 1e9)
         images = [im for im in list(client.images["/vuer/image"]) if T0_NS <= im.stamp_ns <= end_ns]
         assert len(images) >= 10, f"{len(images)} images in bag time; log:\n{viewer.tail()}"
