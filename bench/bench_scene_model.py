@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/bench_scene_model.py
 Prints the best CPU time of several runs for:
 - a 1,000-marker MarkerArray (mixed types) re-sent as at 10 Hz, and the CPU share that is;
-  its CDR decoding (marker_cdr), in full and when only the poses changed;
+  its CDR decoding (vuer_ros/cdr/markers.py), in full and when only the poses changed;
 - /tf at 100 Hz (50 transforms a message), on_tf + drain;
 - a 10,000-marker MarkerArray, converted and drained (and msgpack-encoded, separately);
 - POINTS markers of 100k and 1M points; a 10M-point marker refused.

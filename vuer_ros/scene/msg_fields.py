@@ -59,7 +59,7 @@ def pose_of(pose: Any) -> Transform:
 
 def points_array(points: Sequence[Any]) -> np.ndarray:
     """A list of ``Point`` -> (N, 3) float64 array, in one pass without a Python loop body.
-    An (N, 3) array (points already decoded from CDR, vuer_ros.ros.marker_cdr) is taken as is."""
+    An (N, 3) array (points already decoded from CDR, vuer_ros/cdr/markers.py) is taken as is."""
     return _rows(points, 3, _xyz)
 
 
