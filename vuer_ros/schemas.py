@@ -1,7 +1,8 @@
 """Every scene element class, under the module name vuer uses (``vuer.schemas``):
 ``from vuer_ros.schemas import DefaultScene, Plane, Sphere``.
 
-Re-exported from :mod:`vuer_ros.protocol.elements`, the one definition."""
+Re-exported from :mod:`vuer_ros.protocol.elements`, whose classes are made from
+the wire schema, :mod:`vuer_ros.protocol.schema` (the one definition)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from .protocol import elements as _elements
 from .protocol.elements import (ALL_TAGS, AmbientLight, Arrow, Box, CameraView, Cone, CubeList,
                                 Cylinder, Dae, DefaultScene, DirectionalLight, Element, Frustum,
                                 Glb, GrabRender, Grid, Group, HemisphereLight, Line, Obj, Plane,
-                                PointCloud, Scene, Sphere, SphereList, Stl, Text, TriMesh, VuerGroup,
-                                to_wire_node, to_wire_value)
+                                PointCloud, PointLight, Scene, Sphere, SphereList, Stl, Text, TriMesh,
+                                VuerGroup, to_wire_node, to_wire_value)
 
 # any element class added to protocol/elements later is exported too
 globals().update({name: obj for name, obj in vars(_elements).items()

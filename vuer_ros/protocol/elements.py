@@ -1,9 +1,10 @@
 """Scene elements: the nodes of the Vuer scene tree, and their wire form.
 
-One source of truth for element tags and props. A node on the wire is a map
+The classes are made from the wire schema (``protocol/schema.py``: tags,
+props, defaults, packed dtypes), one per tag. A node on the wire is a map
 ``{tag, key, children?, **props}`` (see docs/protocol.md). Elements keep the
 Vuer names and prop semantics so a scene made here also renders in the Vuer
-client; the few tags that are ours (instanced lists) are marked as such.
+client; the few tags that are ours (instanced lists) are marked in the schema.
 
 Conventions that hold for every element:
 - ``position`` [x, y, z], ``quaternion`` [x, y, z, w], ``rotation`` XYZ Euler
@@ -20,20 +21,12 @@ from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
+from . import schema
+
 _key_counter = itertools.count()
 
-# Props that carry packed typed arrays, with the dtype they travel as.
-PACKED_PROPS: dict[str, np.dtype] = {
-    "vertices": np.dtype("<f4"),
-    "positions": np.dtype("<f4"),
-    "normals": np.dtype("<f4"),
-    "faces": np.dtype("<u4"),
-    "colors": np.dtype("u1"),
-    "scales": np.dtype("<f4"),
-    # Line: docs/protocol.md allows packed float32 points and uint8 vertexColors
-    "points": np.dtype("<f4"),
-    "vertexColors": np.dtype("u1"),
-}
+# Props that carry packed typed arrays, with the dtype they travel as (from the schema).
+PACKED_PROPS: dict[str, np.dtype[Any]] = schema.packed_dtypes()
 
 
 _PLAIN = frozenset({float, int, str, bool, type(None), bytes})
@@ -102,19 +95,24 @@ def to_wire_node(node: Element | dict | str) -> Any:
     return node
 
 
-def _element(tag: str, doc: str, default_key: str | None = None) -> type[Element]:
-    cls = type(tag, (Element,), {"tag": tag, "__doc__": doc, "default_key": default_key})
-    return cls
+def _element(tag: str) -> type[Element]:
+    """The element class of a schema tag: its doc and default key come from the schema."""
+    spec = schema.BY_TAG[tag]
+    return type(tag, (Element,), {"tag": tag, "__doc__": spec.doc, "default_key": spec.default_key})
 
 
 # --- structure -------------------------------------------------------------
+_SCENE = schema.BY_TAG["Scene"]
+_SCENE_UP: tuple[float, ...] = tuple(_SCENE.defaults()["up"])
+
+
 class Scene(Element):
     """The scene root. ``up`` is the world's up axis: ROS is Z-up."""
 
-    tag = "Scene"
-    default_key = "scene"
+    tag = _SCENE.tag
+    default_key = _SCENE.default_key
 
-    def __init__(self, *children: Element, up: Iterable[float] = (0, 0, 1),
+    def __init__(self, *children: Element, up: Iterable[float] = _SCENE_UP,
                  bgChildren: list[Element] | None = None, **props: Any):
         super().__init__(*children, up=list(up), **props)
         self.bg_children = list(bgChildren or [])
@@ -143,44 +141,41 @@ class DefaultScene(Scene):
         super().__init__(*children, bgChildren=bg + list(bgChildren or []), **props)
 
 
-Group = _element("Group", "A transform node: position/quaternion/scale/matrix apply to children.")
-VuerGroup = Group
+Group = _element("Group")
+VuerGroup = Group  # vuer's own Python Group sends the tag "VuerGroup": the client takes both
 
 # --- primitives (args are three.js constructor arguments) -----------------
-Box = _element("Box", "args=[width, height, depth] along local x, y, z.")
-Sphere = _element("Sphere", "args=[radius, widthSegments, heightSegments].")
-Cylinder = _element("Cylinder", "args=[radiusTop, radiusBottom, height, radialSegments]; axis is local Y (three.js).")
-Cone = _element("Cone", "args=[radius, height, radialSegments]; axis is local Y.")
-Plane = _element("Plane", "args=[width, height]; lies in local XY, normal +Z.")
-Arrow = _element("Arrow", "Vuer arrow: direction [x,y,z], scale, headScale, color (rviz arrows are built from Cylinder + Cone instead).")
-Line = _element("Line", "points (list or Nx3 packed), lineWidth, segments (pairs), worldUnits, vertexColors.")
-TriMesh = _element("TriMesh", "vertices (Nx3 float32), faces (Mx3 uint32), colors (Nx3|Nx4 uint8 per vertex).")
-PointCloud = _element("PointCloud", "vertices (Nx3 float32), colors (Nx3|Nx4 uint8), size (metres).")
-Text = _element("Text", "text, fontSize (cap height, metres), billboard, anchorX/anchorY; bundled font.")
+Box = _element("Box")
+Sphere = _element("Sphere")
+Cylinder = _element("Cylinder")
+Cone = _element("Cone")
+Plane = _element("Plane")
+Arrow = _element("Arrow")
 
-# --- ours: instanced lists, drawn as one instanced mesh each -----------------
-CubeList = _element("CubeList", "vuer_ros extension: positions Nx3, scale [x,y,z], colors Nx3|Nx4 uint8, quaternion of the list.")
-SphereList = _element("SphereList", "vuer_ros extension: positions Nx3, scale [x,y,z] diameters, colors Nx3|Nx4 uint8.")
+# --- bulk geometry; CubeList and SphereList are ours ------------------------
+Line = _element("Line")
+TriMesh = _element("TriMesh")
+PointCloud = _element("PointCloud")
+CubeList = _element("CubeList")
+SphereList = _element("SphereList")
+Text = _element("Text")
 
 # --- models by URL ---------------------------------------------------------
-Obj = _element("Obj", "src URL of an OBJ model.")
-Stl = _element("Stl", "src URL of an STL model.")
-Dae = _element("Dae", "src URL of a COLLADA model.")
-Glb = _element("Glb", "src URL of a glTF binary model.")
+Obj = _element("Obj")
+Stl = _element("Stl")
+Dae = _element("Dae")
+Glb = _element("Glb")
 
 # --- cameras and grabbing --------------------------------------------------
-Frustum = _element("Frustum", "Draws a camera frustum: fov, aspect, near, far, scale, colorFrustum.")
-CameraView = _element("CameraView", "A grabbable camera: fov, width, height, near, far, position, quaternion; looks down local -Z (three.js).")
-GrabRender = _element("GrabRender", "Marks the scene as grabbable from its default view.", default_key="DEFAULT")
+Frustum = _element("Frustum")
+CameraView = _element("CameraView")
+GrabRender = _element("GrabRender")
 
 # --- scenery ---------------------------------------------------------------
-Grid = _element("Grid", "A grid in the world's ground plane.")
-HemisphereLight = _element("HemisphereLight", "Sky/ground ambient light.")
-DirectionalLight = _element("DirectionalLight", "Directional light from position towards the origin.")
-AmbientLight = _element("AmbientLight", "Uniform ambient light.")
+Grid = _element("Grid")
+HemisphereLight = _element("HemisphereLight")
+DirectionalLight = _element("DirectionalLight")
+AmbientLight = _element("AmbientLight")
+PointLight = _element("PointLight")
 
-ALL_TAGS: tuple[str, ...] = tuple(sorted({
-    c.tag for c in (Scene, Group, Box, Sphere, Cylinder, Cone, Plane, Arrow, Line, TriMesh,
-                    PointCloud, Text, CubeList, SphereList, Obj, Stl, Dae, Glb, Frustum,
-                    CameraView, GrabRender, Grid, HemisphereLight, DirectionalLight, AmbientLight)
-}))
+ALL_TAGS: tuple[str, ...] = tuple(sorted(e.tag for e in schema.ELEMENTS))

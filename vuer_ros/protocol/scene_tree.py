@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-CHILD_LISTS = ("children", "bgChildren")
+from .schema import BY_TAG, CHILD_LISTS
+
+_SCENE = BY_TAG["Scene"]
 
 
 class SceneTreeError(ValueError):
@@ -20,7 +22,8 @@ class SceneTreeError(ValueError):
 
 
 def empty_scene() -> dict[str, Any]:
-    return {"tag": "Scene", "key": "scene", "up": [0, 0, 1], "children": [], "bgChildren": []}
+    return {"tag": _SCENE.tag, "key": _SCENE.default_key, "up": _SCENE.defaults()["up"],
+            "children": [], "bgChildren": []}
 
 
 class SceneTree:

@@ -66,6 +66,17 @@ export function linearColors(bytes, channels, count, outChannels = channels) {
   return out;
 }
 
+// makeMaterial's `defaults` from a tag's schema defaults (DEFAULTS in schema.generated.js):
+// its `materialType` and the colour and side of its default `material`.
+export function materialDefaults(tagDefaults) {
+  const spec = tagDefaults.material ?? {};
+  const out = {};
+  if (tagDefaults.materialType !== undefined) out.type = tagDefaults.materialType;
+  if (spec.color !== undefined) out.color = spec.color;
+  if (spec.side !== undefined) out.side = parseSide(spec.side);
+  return out;
+}
+
 // Build a mesh material. `defaults` gives per-element defaults (type, side, colour).
 export function makeMaterial(props, defaults = {}) {
   const spec = props.material && typeof props.material === 'object' ? props.material : {};

@@ -2,16 +2,17 @@
 // events SET / UPDATE / ADD / UPSERT / REMOVE (docs/protocol.md). Mirrors the
 // server's vuer_ros/protocol/scene_tree.py so both sides agree on the tree.
 import * as THREE from 'three';
-import { Element, any } from './elements/base.js';
+import { any } from './elements/base.js';
 import { ELEMENTS, Unknown } from './elements/index.js';
+import { SceneRoot } from './elements/scene-root.js';
+import { CHILD_LISTS, DEFAULTS, DEFAULT_KEYS } from './schema.generated.js';
 import { TRANSFORM_PROPS, applyTransform } from './transform.js';
 
-const CHILD_LISTS = ['children', 'bgChildren'];
-const NOT_PROPS = new Set(['tag', 'key', 'children', 'bgChildren']);
-const DEFAULT_UP = [0, 0, 1];
+const NOT_PROPS = new Set(['tag', 'key', ...CHILD_LISTS]);
+const DEFAULT_UP = DEFAULTS.Scene.up;
 
 function emptyScene() {
-  return { tag: 'Scene', key: 'scene', up: DEFAULT_UP, children: [], bgChildren: [] };
+  return { tag: 'Scene', key: DEFAULT_KEYS.Scene, up: DEFAULT_UP, children: [], bgChildren: [] };
 }
 
 // A Text node's string children are its text (`_text`).
@@ -27,15 +28,6 @@ function propsOf(node) {
   const text = textOf(node.children);
   if (text !== undefined) props._text = text;
   return props;
-}
-
-// The Scene node: world `up` and `background` go to the viewer.
-class SceneRoot extends Element {
-  update(props, changed) {
-    if (changed.has('up') || !this.started) this.ctx.setUp(props.up);
-    if (changed.has('background') || !this.started) this.ctx.setBackground(props.background);
-    this.started = true;
-  }
 }
 
 export class SceneGraph {
@@ -178,7 +170,8 @@ export class SceneGraph {
   }
 
   makeElement(rec) {
-    let Type = rec.tag === 'Scene' && !rec.parent ? SceneRoot : ELEMENTS[rec.tag];
+    // a Scene is the root only: one nested in the tree is drawn as an unknown tag
+    let Type = rec.tag === 'Scene' && rec.parent ? null : ELEMENTS[rec.tag];
     if (!Type) {
       if (!this.warned.has(rec.tag)) {
         this.warned.add(rec.tag);

@@ -11,9 +11,10 @@
 import * as THREE from 'three';
 import { Batches } from './batches.js';
 import { flushDisposedMaterials, parseColor } from './materials.js';
+import { DEFAULTS } from './schema.generated.js';
 import { viewOf } from './view.js';
 
-export const DEFAULT_BACKGROUND = '#303030'; // rviz's default background (48, 48, 48)
+export const DEFAULT_BACKGROUND = DEFAULTS.Scene.background; // rviz's (48, 48, 48)
 
 export class Viewer {
   constructor(container, { headless = false } = {}) {

@@ -2,9 +2,11 @@
 // -Z with +Y up (a ROS optical frame is this turned 180 degrees about X).
 import * as THREE from 'three';
 import { parseColor } from '../materials.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element } from './base.js';
 
-export const CAMERA_DEFAULTS = { fov: 60, near: 0.01, far: 1000, width: 640, height: 480 };
+// fov, width, height, near, far of a CameraView without them (grab.js too)
+export const CAMERA_DEFAULTS = DEFAULTS.CameraView;
 
 function num(value, fallback) {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
@@ -34,10 +36,11 @@ function frustumLines({ fov, aspect, near, far }, color) {
 // a transform.
 export class Frustum extends Element {
   update(props) {
+    const D = DEFAULTS.Frustum;
     const params = {
-      fov: num(props.fov, 60), aspect: num(props.aspect, 4 / 3), near: num(props.near, 0.1), far: num(props.far, 1),
+      fov: num(props.fov, D.fov), aspect: num(props.aspect, D.aspect), near: num(props.near, D.near), far: num(props.far, D.far),
     };
-    this.setContent(frustumLines(params, parseColor(props.colorFrustum ?? props.color) ?? new THREE.Color('#ffff00')));
+    this.setContent(frustumLines(params, parseColor(props.colorFrustum ?? props.color) ?? parseColor(D.colorFrustum)));
   }
 }
 
@@ -50,8 +53,8 @@ export class CameraView extends Element {
     const height = num(props.height, CAMERA_DEFAULTS.height);
     this.setContent(frustumLines({
       fov: num(props.fov, CAMERA_DEFAULTS.fov), aspect: width / height,
-      near: 0.02, far: num(props.frustumScale, 0.3), // a marker, not the clip range
-    }, parseColor(props.colorFrustum) ?? new THREE.Color('#ffff00')));
+      near: 0.02, far: num(props.frustumScale, CAMERA_DEFAULTS.frustumScale), // a marker, not the clip range
+    }, parseColor(props.colorFrustum) ?? parseColor(CAMERA_DEFAULTS.colorFrustum)));
   }
 }
 

@@ -9,8 +9,11 @@ import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
 import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
 import { linearColors, parseColor } from '../materials.js';
 import { colorChannels, toColorBytes, toFloat32 } from '../packed.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element } from './base.js';
 
+const D = DEFAULTS.Line;
+const WORLD_LINE_WIDTH = 0.01; // metres: the lineWidth of a worldUnits line without one (schema doc)
 const viewport = new THREE.Vector4();
 
 // three's own hook reads the canvas viewport; a grab renders into a target of another
@@ -49,8 +52,8 @@ export class Line extends Element {
 
     const worldUnits = props.worldUnits === true;
     const material = new LineMaterial({
-      color: (channels ? null : parseColor(spec.color ?? props.color)) ?? new THREE.Color(1, 1, 1),
-      linewidth: typeof props.lineWidth === 'number' ? props.lineWidth : (worldUnits ? 0.01 : 1),
+      color: (channels ? null : parseColor(spec.color ?? props.color)) ?? parseColor(D.material.color),
+      linewidth: typeof props.lineWidth === 'number' ? props.lineWidth : (worldUnits ? WORLD_LINE_WIDTH : D.lineWidth),
       worldUnits,
       vertexColors: channels > 0,
       opacity,

@@ -15,21 +15,22 @@
 //   per-instance cost is small next to drawing it, and a pulled template of 10k
 //   spheres would need ~60 MB of static vertices.
 import * as THREE from 'three';
-import { disposeMaterial, linearColors, makeMaterial, withInstanceAlpha } from '../materials.js';
+import { disposeMaterial, linearColors, makeMaterial, materialDefaults, withInstanceAlpha } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32 } from '../packed.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element, any } from './base.js';
 import { ROW, dataTexture, itemTemplate } from '../pulled.js';
 
 const ITEM_PROPS = ['positions', 'scale', 'scales', 'colors'];
 
-function sizeOf(scale) {
+function sizeOf(scale, fallback) {
   if (typeof scale === 'number') return [scale, scale, scale];
   if (Array.isArray(scale) && scale.length >= 3) return scale.slice(0, 3);
-  return [1, 1, 1];
+  return fallback;
 }
 
-// Parsed item props.
-function items(props) {
+// Parsed item props; `defaults`: the list tag's (DEFAULTS).
+function items(props, defaults) {
   const positions = toFloat32(props.positions) ?? new Float32Array(0);
   const count = Math.floor(positions.length / 3);
   const colors = toColorBytes(props.colors);
@@ -38,7 +39,7 @@ function items(props) {
   return {
     positions, count, colors, channels,
     translucent: hasTranslucentAlpha(colors, channels),
-    size: sizeOf(props.scale),
+    size: sizeOf(props.scale, defaults.scale),
     scales: scales && scales.length >= count * 3 ? scales : null,
   };
 }
@@ -81,11 +82,14 @@ vItemColor = texelFetch(itemColor, itemTexel(item), 0);`);
   return material;
 }
 
+const CUBES = DEFAULTS.CubeList;
+const CUBE_MATERIAL = materialDefaults(CUBES);
+
 export class CubeList extends Element {
   static scaleIsTransform = false;
 
   update(props, changed) {
-    const it = items(props);
+    const it = items(props, CUBES);
     const rebuild = !this.content || it.count > this.capacity;
     if (rebuild) {
       this.capacity = capacityFor(it.count, this.capacity);
@@ -102,7 +106,7 @@ export class CubeList extends Element {
     const mesh = this.content;
     if (rebuild || any(changed, ['material', 'materialType']) || it.translucent !== this.translucent) {
       disposeMaterial(mesh.material);
-      mesh.material = pullItems(makeMaterial(props, { transparent: it.translucent }), this.uniforms);
+      mesh.material = pullItems(makeMaterial(props, { ...CUBE_MATERIAL, transparent: it.translucent }), this.uniforms);
       this.translucent = it.translucent;
     }
     mesh.geometry.setDrawRange(0, it.count * mesh.geometry.userData.indicesPerItem);
@@ -149,17 +153,20 @@ export class CubeList extends Element {
 }
 
 // ---------------------------------------------------------------------------------
+const SPHERES = DEFAULTS.SphereList;
+const SPHERE_MATERIAL = materialDefaults(SPHERES);
+
 export class SphereList extends Element {
   static scaleIsTransform = false;
 
   update(props, changed) {
-    const it = items(props);
+    const it = items(props, SPHERES);
     let mesh = this.content;
     const rebuild = !mesh || it.count > this.capacity || (it.channels > 0) !== this.hasColor
       || it.translucent !== this.translucent || any(changed, ['material', 'materialType']);
     if (rebuild) {
       const capacity = capacityFor(it.count, mesh ? this.capacity : 0);
-      const material = makeMaterial(props, { transparent: it.translucent });
+      const material = makeMaterial(props, { ...SPHERE_MATERIAL, transparent: it.translucent });
       if (it.translucent) withInstanceAlpha(material);
       mesh = new THREE.InstancedMesh(new THREE.SphereGeometry(0.5, 16, 12), material, capacity);
       mesh.frustumCulled = false; // a NaN position would cull the whole list (see points.js)

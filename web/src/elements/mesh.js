@@ -3,9 +3,13 @@
 // optional float32 normals (computed otherwise).
 import * as THREE from 'three';
 import { setGeometry } from '../geometry.js';
-import { disposeMaterial, linearColors, makeMaterial } from '../materials.js';
+import { disposeMaterial, linearColors, makeMaterial, materialDefaults } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32, toUint32 } from '../packed.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element, any } from './base.js';
+
+// rviz draws triangle lists from both sides: the schema's default material is double-sided
+const MATERIAL = materialDefaults(DEFAULTS.TriMesh);
 
 // Area-weighted vertex normals (computed here rather than by three so the geometry's
 // attribute set stays fixed and in-place updates keep working).
@@ -64,8 +68,7 @@ export class TriMesh extends Element {
 
     if (any(changed, ['material', 'materialType']) || channels !== this.channels || translucent !== this.translucent) {
       disposeMaterial(mesh.material);
-      // rviz draws triangle lists from both sides
-      mesh.material = makeMaterial(props, { side: THREE.DoubleSide, vertexColors: channels > 0, transparent: translucent });
+      mesh.material = makeMaterial(props, { ...MATERIAL, vertexColors: channels > 0, transparent: translucent });
     }
     this.channels = channels;
     this.translucent = translucent;

@@ -11,7 +11,8 @@ import { ColladaLoader } from 'three/examples/jsm/loaders/ColladaLoader.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
-import { disposeMaterial, hasMaterialProps, makeMaterial } from '../materials.js';
+import { disposeMaterial, hasMaterialProps, makeMaterial, materialDefaults } from '../materials.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element, any, disposeTree } from './base.js';
 
 const Y_UP_TO_Z_UP = new THREE.Euler(Math.PI / 2, 0, 0);
@@ -83,7 +84,7 @@ export class Model extends Element {
   applyMaterials(props) {
     this.disposeOverride();
     const override = this.noMaterials || (hasMaterialProps(props) && props.useEmbeddedMaterials !== true);
-    if (override) this.override = makeMaterial(props);
+    if (override) this.override = makeMaterial(props, materialDefaults(DEFAULTS[this.constructor.tag]));
     for (const [obj, original] of this.originals ?? []) obj.material = this.override ?? original;
   }
 

@@ -6,7 +6,10 @@ import * as THREE from 'three';
 import { setGeometry } from '../geometry.js';
 import { parseColor } from '../materials.js';
 import { colorChannels, hasTranslucentAlpha, toColorBytes, toFloat32 } from '../packed.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element, any } from './base.js';
+
+const D = DEFAULTS.PointCloud;
 
 const vertexShader = /* glsl */`
 uniform float pointSize;
@@ -81,7 +84,7 @@ export class PointCloud extends Element {
         vertexShader, fragmentShader,
         defines: { ...(channels ? { HAS_COLOR: '' } : {}), ...(rectangle ? { RECTANGLE: '' } : {}) },
         uniforms: {
-          pointSize: { value: 0.01 }, viewportHeight: { value: 1 },
+          pointSize: { value: D.size }, viewportHeight: { value: 1 },
           color: { value: new THREE.Color(1, 1, 1) }, opacity: { value: 1 }, extent: { value: new THREE.Vector2(1, 1) },
         },
       });
@@ -92,13 +95,13 @@ export class PointCloud extends Element {
     if (any(changed, ['size', 'sizeY', 'material', 'colors'])) {
       const m = points.material;
       const spec = props.material && typeof props.material === 'object' ? props.material : {};
-      const sx = typeof props.size === 'number' ? props.size : 0.01;
+      const sx = typeof props.size === 'number' ? props.size : D.size;
       const sy = typeof props.sizeY === 'number' ? props.sizeY : sx;
       const side = Math.max(sx, sy, 1e-9);
       m.uniforms.pointSize.value = side;
       m.uniforms.extent.value.set(sx / side, sy / side);
       // per-point colours win over the material colour (rviz)
-      m.uniforms.color.value.copy((channels ? null : parseColor(spec.color)) ?? new THREE.Color(1, 1, 1));
+      m.uniforms.color.value.copy((channels ? null : parseColor(spec.color)) ?? parseColor(D.material.color));
       const opacity = Number(spec.opacity ?? 1);
       m.uniforms.opacity.value = opacity;
       m.transparent = spec.transparent ?? (translucent || opacity < 1);

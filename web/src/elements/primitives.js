@@ -1,6 +1,7 @@
 // Solid primitives: `args` are the three.js geometry constructor arguments.
 import * as THREE from 'three';
-import { batchMaterial, disposeMaterial, makeMaterial, parseColor } from '../materials.js';
+import { batchMaterial, disposeMaterial, makeMaterial, materialDefaults, parseColor } from '../materials.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element, any } from './base.js';
 
 const MATERIAL_PROPS = ['material', 'materialType'];
@@ -14,7 +15,7 @@ function numbers(args, defaults) {
 // shape and the material is opaque. The geometry is rebuilt when `args` change, the
 // material when the material props do.
 class MeshElement extends Element {
-  static materialDefaults = {};
+  static materialDefaults = {}; // each shape's: materialDefaults(DEFAULTS[tag])
 
   makeGeometry(args) { throw new Error(`makeGeometry(${args})`); }
 
@@ -102,10 +103,11 @@ function roundLevels(segments, least, make, step) {
 }
 
 export class Box extends MeshElement {
-  makeGeometry(args) { return new THREE.BoxGeometry(...numbers(args, [1, 1, 1, 1, 1, 1])); }
+  static materialDefaults = materialDefaults(DEFAULTS.Box);
+  makeGeometry(args) { return new THREE.BoxGeometry(...numbers(args, DEFAULTS.Box.args)); }
 
   unitShape(args) {
-    const [w, h, d, ...segments] = numbers(args, [1, 1, 1, 1, 1, 1]);
+    const [w, h, d, ...segments] = numbers(args, DEFAULTS.Box.args);
     if (!nonNegative(w, h, d)) return null;
     const make = () => new THREE.BoxGeometry(1, 1, 1, ...segments);
     return { key: segments.join(), scale: [w, h, d], levels: [{ make, step: 0 }] };
@@ -113,10 +115,11 @@ export class Box extends MeshElement {
 }
 
 export class Sphere extends MeshElement {
-  makeGeometry(args) { return new THREE.SphereGeometry(...numbers(args, [1, 32, 16])); }
+  static materialDefaults = materialDefaults(DEFAULTS.Sphere);
+  makeGeometry(args) { return new THREE.SphereGeometry(...numbers(args, DEFAULTS.Sphere.args)); }
 
   unitShape(args) {
-    const [r, ws, hs, phiStart, phiLength, thetaStart, thetaLength] = numbers(args, [1, 32, 16, 0, 2 * Math.PI, 0, Math.PI]);
+    const [r, ws, hs, phiStart, phiLength, thetaStart, thetaLength] = numbers(args, DEFAULTS.Sphere.args);
     if (!nonNegative(r, ws, hs)) return null;
     // the height segments follow the width segments down in proportion (at least 4)
     const heightFor = (w) => (w === ws ? hs : Math.max(4, Math.round(hs * w / ws)));
@@ -130,10 +133,11 @@ export class Sphere extends MeshElement {
 }
 
 export class Cylinder extends MeshElement {
-  makeGeometry(args) { return new THREE.CylinderGeometry(...numbers(args, [1, 1, 1, 32])); }
+  static materialDefaults = materialDefaults(DEFAULTS.Cylinder);
+  makeGeometry(args) { return new THREE.CylinderGeometry(...numbers(args, DEFAULTS.Cylinder.args)); }
 
   unitShape(args) {
-    const [top, bottom, h, radial] = numbers(args, [1, 1, 1, 32]);
+    const [top, bottom, h, radial] = numbers(args, DEFAULTS.Cylinder.args);
     const r = Math.max(top, bottom);
     if (!nonNegative(top, bottom, h, radial) || r === 0) return null;
     const t = top / r, b = bottom / r;
@@ -143,10 +147,11 @@ export class Cylinder extends MeshElement {
 }
 
 export class Cone extends MeshElement {
-  makeGeometry(args) { return new THREE.ConeGeometry(...numbers(args, [1, 1, 32])); }
+  static materialDefaults = materialDefaults(DEFAULTS.Cone);
+  makeGeometry(args) { return new THREE.ConeGeometry(...numbers(args, DEFAULTS.Cone.args)); }
 
   unitShape(args) {
-    const [r, h, radial] = numbers(args, [1, 1, 32]);
+    const [r, h, radial] = numbers(args, DEFAULTS.Cone.args);
     if (!nonNegative(r, h, radial)) return null;
     return { key: `${radial}`, scale: [r, h, r],
       levels: roundLevels(radial, 6, (n) => new THREE.ConeGeometry(1, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
@@ -155,11 +160,11 @@ export class Cone extends MeshElement {
 
 export class Plane extends MeshElement {
   // a plane is seen from both sides unless the material says otherwise
-  static materialDefaults = { side: THREE.DoubleSide };
-  makeGeometry(args) { return new THREE.PlaneGeometry(...numbers(args, [1, 1, 1, 1])); }
+  static materialDefaults = materialDefaults(DEFAULTS.Plane);
+  makeGeometry(args) { return new THREE.PlaneGeometry(...numbers(args, DEFAULTS.Plane.args)); }
 
   unitShape(args) {
-    const [w, h, ...segments] = numbers(args, [1, 1, 1, 1]);
+    const [w, h, ...segments] = numbers(args, DEFAULTS.Plane.args);
     if (!nonNegative(w, h)) return null;
     const make = () => new THREE.PlaneGeometry(1, 1, ...segments);
     return { key: segments.join(), scale: [w, h, 1], levels: [{ make, step: 0 }] };
@@ -167,21 +172,23 @@ export class Plane extends MeshElement {
 }
 
 // Vuer's Arrow: from the origin along `direction`, `scale` long (not a transform scale),
-// head sized by `headScale`, colour from `color` or material.color.
+// head sized by `headScale`, colour from material.color or `color`.
+const ARROW = DEFAULTS.Arrow;
+
 export class Arrow extends Element {
   static scaleIsTransform = false;
 
   update(props) {
-    const length = typeof props.scale === 'number' ? props.scale : 1;
-    const headScale = typeof props.headScale === 'number' ? props.headScale : 1;
-    const dir = new THREE.Vector3(...numbers(props.direction, [1, 0, 0]));
-    if (dir.lengthSq() === 0) dir.set(1, 0, 0);
+    const length = typeof props.scale === 'number' ? props.scale : ARROW.scale;
+    const headScale = typeof props.headScale === 'number' ? props.headScale : ARROW.headScale;
+    const dir = new THREE.Vector3(...numbers(props.direction, ARROW.direction));
+    if (dir.lengthSq() === 0) dir.set(...ARROW.direction);
     const headLength = Math.min(length, 0.25 * length * headScale);
     const headRadius = 0.1 * length * headScale;
     const shaftRadius = 0.04 * length;
     const shaftLength = length - headLength;
 
-    const material = makeMaterial(props, { color: parseColor(props.color) ?? '#ffff00' });
+    const material = makeMaterial(props, { ...materialDefaults(ARROW), color: parseColor(props.color) ?? ARROW.material.color });
     const group = new THREE.Group();
     if (shaftLength > 0) {
       const shaft = new THREE.Mesh(new THREE.CylinderGeometry(shaftRadius, shaftRadius, shaftLength, 24), material);

@@ -1,6 +1,7 @@
 // Grid and lights.
 import * as THREE from 'three';
 import { parseColor } from '../materials.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { Element } from './base.js';
 
 const Z = new THREE.Vector3(0, 0, 1);
@@ -32,10 +33,11 @@ function gridLines(size, divisions, centerColor, color) {
 // `size` metres wide with `divisions` cells; `color` / `centerColor`.
 export class Grid extends Element {
   update(props) {
-    const size = typeof props.size === 'number' ? props.size : 20;
-    const divisions = Math.max(1, Math.round(typeof props.divisions === 'number' ? props.divisions : 20));
+    const D = DEFAULTS.Grid;
+    const size = typeof props.size === 'number' ? props.size : D.size;
+    const divisions = Math.max(1, Math.round(typeof props.divisions === 'number' ? props.divisions : D.divisions));
     this.setContent(gridLines(size, divisions,
-      parseColor(props.centerColor) ?? new THREE.Color('#8c8c90'), parseColor(props.color) ?? new THREE.Color('#505054')));
+      parseColor(props.centerColor) ?? parseColor(D.centerColor), parseColor(props.color) ?? parseColor(D.color)));
     this.sceneUp(this.ctx.up());
   }
 
@@ -60,17 +62,20 @@ class LightElement extends Element {
 }
 
 export class AmbientLight extends LightElement {
-  makeLight() { return new THREE.AmbientLight(0xffffff, 0.5); }
+  makeLight() { return new THREE.AmbientLight(DEFAULTS.AmbientLight.color, DEFAULTS.AmbientLight.intensity); }
 }
 
 // Light from `position` (the node's) towards the world origin.
 export class DirectionalLight extends LightElement {
-  makeLight() { return new THREE.DirectionalLight(0xffffff, 1); }
+  makeLight() { return new THREE.DirectionalLight(DEFAULTS.DirectionalLight.color, DEFAULTS.DirectionalLight.intensity); }
 }
 
 // Sky colour `color` from the scene's up side, `groundColor` from below.
 export class HemisphereLight extends LightElement {
-  makeLight() { return new THREE.HemisphereLight(0xffffff, 0x444444, 1); }
+  makeLight() {
+    const D = DEFAULTS.HemisphereLight;
+    return new THREE.HemisphereLight(D.color, D.groundColor, D.intensity);
+  }
   configure(light, props) {
     const ground = parseColor(props.groundColor);
     if (ground) light.groundColor.copy(ground);
@@ -83,8 +88,12 @@ export class HemisphereLight extends LightElement {
   }
 }
 
+// Light from the node's position in every direction, falling off as 1 / distance^decay.
 export class PointLight extends LightElement {
-  makeLight() { return new THREE.PointLight(0xffffff, 1, 0, 2); }
+  makeLight() {
+    const D = DEFAULTS.PointLight;
+    return new THREE.PointLight(D.color, D.intensity, D.distance, D.decay);
+  }
   configure(light, props) {
     if (typeof props.distance === 'number') light.distance = props.distance;
     if (typeof props.decay === 'number') light.decay = props.decay;

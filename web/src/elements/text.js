@@ -5,9 +5,13 @@
 // glyph atlas (glyph-atlas.js): the same pixels for far fewer triangles.
 import * as THREE from 'three';
 import { CAP_PX, glyphMaterial, glyphQuads } from '../glyph-atlas.js';
-import { makeMaterial } from '../materials.js';
+import { makeMaterial, materialDefaults } from '../materials.js';
+import { DEFAULTS } from '../schema.generated.js';
 import { textGeometry } from '../text.js';
 import { Element, any } from './base.js';
+
+const D = DEFAULTS.Text;
+const MATERIAL = materialDefaults(D);
 
 const position = new THREE.Vector3();
 const scale = new THREE.Vector3();
@@ -26,7 +30,7 @@ function faceCamera(renderer, scene, camera) {
 
 export class Text extends Element {
   update(props, changed) {
-    const text = props.text ?? props._text ?? '';
+    const text = props.text ?? props._text ?? D.text;
     if (!this.content) {
       const mesh = new THREE.Mesh();
       this.setContent(mesh);
@@ -36,12 +40,12 @@ export class Text extends Element {
     const mesh = this.content;
     if (any(changed, ['text', '_text', 'fontSize', 'anchorX', 'anchorY'])) {
       this.disposeForms();
-      const size = typeof props.fontSize === 'number' ? props.fontSize : 0.1;
-      this.spec = String(text).trim() ? [String(text), size, props.anchorX, props.anchorY] : null;
+      const size = typeof props.fontSize === 'number' ? props.fontSize : D.fontSize;
+      this.spec = String(text).trim() ? [String(text), size, props.anchorX ?? D.anchorX, props.anchorY ?? D.anchorY] : null;
     }
     if (any(changed, ['material', 'materialType'])) {
       this.disposeMaterials();
-      this.material = makeMaterial(props, { type: 'basic', side: THREE.DoubleSide, color: '#ffffff' });
+      this.material = makeMaterial(props, MATERIAL);
     }
     this.show(this.asQuads ?? true);   // beforeView picks the form for each view
     const billboard = props.billboard === true;
