@@ -143,6 +143,8 @@ class VuerSession(SceneOps):
         finally:
             self._answers.pop(request.rtype, None)
             if not answered:
+                if future.done() and not future.cancelled():
+                    future.exception()  # settled, then this task was cancelled: nobody else will read it
                 self._rpcs.withdraw(request.rtype)  # cancelled: an answer that still comes is late
                 self._arm_deadline_timer()
                 self.outbox.withdraw(message)  # still queued for a slow client: not worth rendering now
