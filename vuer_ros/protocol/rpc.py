@@ -22,7 +22,6 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Union
 
 from .errors import GrabError, RpcError
 from .events import RESPONSE_MARK, ClientEvent, ServerRPC
@@ -76,7 +75,7 @@ class Unknown:
 
 
 # what a client event is to the book; None: not an RPC answer at all
-Match = Union[Answered, Late, Unknown, None]
+Match = Answered | Late | Unknown | None
 
 
 def is_answer_etype(etype: str) -> bool:

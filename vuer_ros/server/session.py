@@ -288,7 +288,7 @@ class VuerSession(SceneOps):
         for request in self._rpcs.expire(asyncio.get_running_loop().time()):
             waiting = self._answers.get(request.rtype)
             ttl = waiting[1] if waiting is not None else None
-            self._fail(request, asyncio.TimeoutError(
+            self._fail(request, TimeoutError(
                 f"{request.etype} key={request.key!r}: no answer from session {self.label} within ttl={ttl} s"))
         self._arm_deadline_timer()  # the next one (or this one again if the clock woke us a hair early)
 
