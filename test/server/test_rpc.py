@@ -134,6 +134,62 @@ async def test_disconnect_during_a_grab_raises_timeout_error_within_ttl(client_d
         assert 0.19 < time.monotonic() - start < 0.7
 
 
+async def test_grabs_in_flight_time_out_each_at_its_own_ttl(client_dir):
+    async with VuerServer(port=0, client_dir=client_dir) as server:
+        browser, session = await connected(server)
+        loop = asyncio.get_running_loop()
+        ended: dict[str, float] = {}
+
+        async def grab(key, ttl):
+            start = loop.time()
+            try:
+                return await session.grab_render(key=key, ttl=ttl)
+            finally:
+                ended[key] = loop.time() - start
+
+        slow = asyncio.create_task(grab("slow", 0.6))
+        fast = asyncio.create_task(grab("fast", 0.2))
+        patient = asyncio.create_task(grab("patient", None))
+        requests = {r["key"]: r for r in [await browser.recv_until("GRAB_RENDER") for _ in range(3)]}
+        with pytest.raises(asyncio.TimeoutError, match="fast.*ttl=0.2"):
+            await fast
+        assert not slow.done() and not patient.done()
+        with pytest.raises(asyncio.TimeoutError, match="slow.*ttl=0.6"):
+            await slow
+        assert 0.19 <= ended["fast"] < 1.2 and 0.59 <= ended["slow"] < 1.6  # loose upper bounds: a busy host
+        assert not patient.done()  # ttl=None waits until answered
+        await browser.answer(requests["patient"], {"frame": b"jpg", "width": 1, "height": 1})
+        assert (await patient).value["frame"] == b"jpg"
+        await browser.close()
+
+
+async def test_late_answers_are_dropped_and_logged_once(client_dir, caplog):
+    async with VuerServer(port=0, client_dir=client_dir) as server:
+        browser, session = await connected(server)
+        timed_out = []
+        for _ in range(3):
+            with pytest.raises(asyncio.TimeoutError):
+                await session.grab_render(ttl=0.05)
+            timed_out.append(await browser.recv_until("GRAB_RENDER"))
+        cancelled = asyncio.create_task(session.grab_render(ttl=5))
+        withdrawn = await browser.recv_until("GRAB_RENDER")
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        for request in [*timed_out, withdrawn]:
+            await browser.answer(request, {"frame": b"too late", "width": 1, "height": 1})
+        # a grab answered after them: the server read the late answers before this one
+        grab = asyncio.create_task(session.grab_render(ttl=2))
+        request = await browser.recv_until("GRAB_RENDER")
+        await browser.answer(request, {"frame": b"jpg", "width": 1, "height": 1})
+        assert (await grab).value["frame"] == b"jpg"
+        assert not session.closed
+        await browser.close()
+    late = [r.getMessage() for r in caplog.records if "after its RPC gave up" in r.getMessage()]
+    assert len(late) == 1, late  # once per cause and session, not once per answer
+    assert "GRAB_RENDER key='DEFAULT'" in late[0] and "timed out" in late[0] and "fake" in late[0]
+
+
 def test_frame_rejects_responses_that_do_not_match():
     event = ClientEvent("GRAB_RENDER_RESPONSE@x", {"frame": b"\0" * 16, "format": "rgba", "width": 2, "height": 2},
                         key="DEFAULT")

@@ -16,6 +16,8 @@ from typing import Any, Iterable
 from .elements import Element, to_wire_node
 
 SCENE_ETYPES = ("SET", "UPDATE", "ADD", "UPSERT", "REMOVE")
+# an RPC's answer etype is "<ETYPE>_RESPONSE@<uuid>"
+RESPONSE_MARK = "_RESPONSE@"
 
 
 def now_ms() -> int:
@@ -34,26 +36,26 @@ class ServerEvent:
     _serialize = to_wire
 
 
-def _nodes(elements: Iterable[Element | dict]) -> list[dict]:
+def _nodes(elements: Iterable[Element | dict[str, Any]]) -> list[dict[str, Any]]:
     return [to_wire_node(e) for e in elements]
 
 
-def Set(scene: Element | dict) -> ServerEvent:
+def Set(scene: Element | dict[str, Any]) -> ServerEvent:
     """Replace the whole scene."""
     return ServerEvent("SET", to_wire_node(scene))
 
 
-def Update(*elements: Element | dict, strict: bool = False) -> ServerEvent:
+def Update(*elements: Element | dict[str, Any], strict: bool = False) -> ServerEvent:
     """Patch props of existing nodes, matched by key anywhere in the tree."""
     return ServerEvent("UPDATE", {"nodes": _nodes(elements), "strict": strict})
 
 
-def Add(*elements: Element | dict, to: str | None = None) -> ServerEvent:
+def Add(*elements: Element | dict[str, Any], to: str | None = None) -> ServerEvent:
     """Insert nodes under parent ``to`` (None: the scene root)."""
     return ServerEvent("ADD", {"nodes": _nodes(elements), "to": to})
 
 
-def Upsert(*elements: Element | dict, to: str | None = None, strict: bool = False) -> ServerEvent:
+def Upsert(*elements: Element | dict[str, Any], to: str | None = None, strict: bool = False) -> ServerEvent:
     """Update nodes whose key exists, add the others under ``to``."""
     return ServerEvent("UPSERT", {"nodes": _nodes(elements), "to": to, "strict": strict})
 
@@ -72,7 +74,7 @@ class ServerRPC(ServerEvent):
 
     @property
     def rtype(self) -> str:
-        return f"{self.etype}_RESPONSE@{self.uuid}"
+        return f"{self.etype}{RESPONSE_MARK}{self.uuid}"
 
     def to_wire(self) -> dict[str, Any]:
         return {**super().to_wire(), "key": self.key, "uuid": self.uuid, "rtype": self.rtype}
@@ -116,6 +118,8 @@ class ClientEvent:
         # vuer lets handlers compare an event with its etype string
         if isinstance(other, str):
             return self.etype == other
-        return super().__eq__(other)
+        if isinstance(other, ClientEvent):  # field by field (a hand-written __eq__ stops dataclass making one)
+            return (self.etype, self.value, self.key, self.ts) == (other.etype, other.value, other.key, other.ts)
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

@@ -134,7 +134,7 @@ class SceneTree:
         return problems
 
     # -- internals ---------------------------------------------------------------
-    def _merge(self, current: dict, node: dict, strict: bool, problems: list[str]) -> None:
+    def _merge(self, current: dict[str, Any], node: dict[str, Any], strict: bool, problems: list[str]) -> None:
         replaces_children = strict or any(name in node for name in CHILD_LISTS)
         if replaces_children:
             for name in CHILD_LISTS:
@@ -151,7 +151,8 @@ class SceneTree:
                 for child in current.get(name, ()) if name in node else ():
                     self._index(child, current, name, problems)
 
-    def _index(self, node: dict, parent: dict | None, slot: str, problems: list[str] | None = None) -> None:
+    def _index(self, node: dict[str, Any], parent: dict[str, Any] | None, slot: str,
+               problems: list[str] | None = None) -> None:
         key = node.get("key")
         if isinstance(key, str):
             if key in self._nodes and problems is not None:
@@ -164,7 +165,7 @@ class SceneTree:
                 if isinstance(child, dict):
                     self._index(child, node, name, problems)
 
-    def _unindex(self, node: dict) -> None:
+    def _unindex(self, node: dict[str, Any]) -> None:
         key = node.get("key")
         if isinstance(key, str) and self._nodes.get(key) is node:
             del self._nodes[key]

@@ -32,9 +32,10 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from ..protocol import ClientEvent, DecodeError, ServerEvent, decode, encode
-from ..protocol.codec import MAX_CLIENT_MESSAGE
+from ..protocol import ClientEvent, DecodeError, ServerEvent, encode
+from ..protocol.codec import MAX_CLIENT_MESSAGE, decode_client_event
 from ..protocol.events import SCENE_ETYPES
+from ..protocol.rpc import Answered, Late, Unknown
 from .logs import ThrottledLog
 from .outbox import RESYNC, Outbox
 from .scene_ops import SceneOps
@@ -312,7 +313,7 @@ class VuerServer(SceneOps):
                 pass
 
     def _make_session(self, sid: str, outbox: Outbox, remote: str, path: str) -> VuerSession:
-        return VuerSession(self, sid, outbox, remote=remote, path=path)
+        return VuerSession(sid, outbox, self.broadcast, remote=remote, path=path)
 
     async def _sender(self, ws: ServerConnection, session: VuerSession) -> None:
         outbox = session.outbox
@@ -344,23 +345,22 @@ class VuerServer(SceneOps):
             pass
 
     def _on_message(self, session: VuerSession, message: str | bytes) -> None:
-        if isinstance(message, bytes) and len(message) > self.max_message_bytes:
-            self._bad(session, "oversize", "message of %d bytes is over the %d-byte limit; dropped",
-                      len(message), self.max_message_bytes)
-            return
         try:
-            event = ClientEvent.from_wire(decode(message))
+            event = decode_client_event(message, self.max_message_bytes)
         except DecodeError as e:
-            self._bad(session, "text" if isinstance(message, str) else "not-msgpack", "%s; dropped", e)
+            self._bad(session, e.cause, "%s; dropped", e)
             return
-        except ValueError as e:
-            self._bad(session, str(e), "%s; dropped", e)
+        match = session._deliver(event)
+        if isinstance(match, Answered):
             return
-        if session._deliver(event):
-            return  # an RPC answer
-        if "_RESPONSE@" in event.etype:
-            self._bad(session, "late-rpc", "answer %s arrived after its RPC gave up (ttl); dropped",
-                      event.etype.split("@", 1)[0])
+        if isinstance(match, Late):
+            self._bad(session, "late-rpc", "answer to %s key=%r arrived after its RPC gave up (%s); dropped",
+                      match.request.etype, match.request.key, match.reason.value)
+            return
+        if isinstance(match, Unknown):
+            self._bad(session, "unknown-rpc", "answer %s matches no RPC this session is waiting for (never "
+                      "asked, answered already, or arrived after its RPC gave up long ago); dropped",
+                      event.etype)
             return
         if event.etype == "INIT":
             session.info = event.value if isinstance(event.value, dict) else {}

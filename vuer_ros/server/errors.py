@@ -1,33 +1,25 @@
-"""Errors raised by the server layer; each message says what to do about it."""
+"""Errors raised by the server layer; each message says what to do about it.
+
+:class:`RpcError` and :class:`GrabError` (an answer carrying ``value.error``)
+are the protocol's (protocol/errors.py) and are re-exported here, where users
+of the server look for them.
+"""
 
 from __future__ import annotations
 
+from ..protocol.errors import GrabError, RpcError
+
+__all__ = ["GrabError", "RpcError", "ServerError", "SessionClosed"]
+
 
 class ServerError(Exception):
-    """Base class of the server layer's errors."""
+    """Base class of the server layer's own errors."""
 
 
-class RpcError(ServerError):
-    """The browser answered an RPC with ``value.error`` instead of a result."""
-
-    def __init__(self, etype: str, key: str | None, message: str, session: str = "") -> None:
-        self.etype = etype
-        self.key = key
-        self.error = message
-        where = f" from session {session}" if session else ""
-        super().__init__(f"{etype} key={key!r}{where} failed in the browser: {message}")
-
-
-class GrabError(RpcError):
-    """A GRAB_RENDER the browser could not serve (unknown view key, bad size, ...),
-    or a frame that does not match what was asked for."""
-
-
-class SessionClosed(TimeoutError):
+class SessionClosed(ServerError, TimeoutError):
     """The session's websocket closed before the RPC was answered.
 
     A ``TimeoutError`` (== ``asyncio.TimeoutError``), so ``except
     asyncio.TimeoutError`` around a grab keeps working; it is raised at once
     instead of at the ttl. Wait for a new session (``app.wait_for_session``).
     """
-

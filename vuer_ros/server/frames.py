@@ -25,7 +25,7 @@ from .errors import GrabError
 try:  # optional: faster flips and JPEG decoding
     import cv2
 except ImportError:  # pragma: no cover - exercised only without opencv
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]  # the fallbacks below check for None
 
 FrameFormat = Literal["rgb", "jpeg", "png"]
 WIRE_FORMAT: dict[str, str] = {"rgb": "rgba", "rgba": "rgba", "jpeg": "jpeg", "png": "png"}

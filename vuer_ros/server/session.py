@@ -6,7 +6,11 @@ to many viewers (a robot has one world state), unlike vuer where each session
 could diverge. RPCs (``grab_render``, ``grab``) go to this session's browser only.
 
 A session never talks to the socket itself: it queues encoded messages on its
-:class:`Outbox` and the server's sender task writes them out.
+:class:`Outbox` and the server's sender task writes them out. It knows the
+server only through the ``broadcast`` callable it was given (scene events go
+to every viewer). RPC bookkeeping (matching answers, deadlines, late answers,
+error answers) is the sans-I/O :class:`RpcBook` (protocol/rpc.py); the session
+keeps one asyncio future per request and one timer for the earliest deadline.
 """
 
 from __future__ import annotations
@@ -15,17 +19,15 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Awaitable, Coroutine, Mapping
+from typing import Any, Awaitable, Callable, Coroutine, Mapping
 
 from ..protocol import ClientEvent, GrabRenderRequest, ServerEvent, ServerRPC, encode
 from ..protocol.events import SCENE_ETYPES
-from .errors import GrabError, RpcError, SessionClosed
+from ..protocol.rpc import Answered, Match, RpcBook, answer_error
+from .errors import GrabError, SessionClosed
 from .frames import WIRE_FORMAT, Frame
 from .outbox import Outbox
 from .scene_ops import SceneOps
-
-if TYPE_CHECKING:
-    from .app import VuerServer
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +49,13 @@ class VuerSession(SceneOps):
     """A connected browser. Created by the server; users get it from
     ``@app.spawn``, ``app.sessions`` or ``await app.wait_for_session(...)``."""
 
-    def __init__(self, server: "VuerServer", sid: str, outbox: Outbox, remote: str = "",
-                 path: str = "/", queue_len: int = 100) -> None:
-        self.server = server
+    def __init__(self, sid: str, outbox: Outbox, broadcast: Callable[[ServerEvent], None], *,
+                 remote: str = "", path: str = "/", queue_len: int = 100) -> None:
         self.id = sid
         self.remote = remote
         self.path = path
         self.outbox = outbox
+        self._broadcast = broadcast  # the server's: apply to the shared scene, queue for every viewer
         self.info: dict[str, Any] = {}  # the INIT event's value
         self.connected_at = time.monotonic()
         self.initialized = asyncio.Event()
@@ -62,7 +64,10 @@ class VuerSession(SceneOps):
         self.socket: Any = None  # the websockets connection (vuer's ``session.socket``)
         # the latest client events, newest last (vuer's downlink queue)
         self.downlink_queue: deque[ClientEvent] = deque(maxlen=queue_len)
-        self._pending: dict[str, tuple[asyncio.Future[ClientEvent], ServerRPC]] = {}
+        self._rpcs = RpcBook()
+        # rtype -> (the waiting rpc() call's future, its ttl for the timeout message)
+        self._answers: dict[str, tuple[asyncio.Future[ClientEvent], float | None]] = {}
+        self._deadline_timer: asyncio.TimerHandle | None = None
         self._waiters: dict[str, list[asyncio.Future[ClientEvent]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -93,7 +98,7 @@ class VuerSession(SceneOps):
     # -- sending -------------------------------------------------------------------------
     def _send_event(self, event: ServerEvent) -> None:
         if event.etype in SCENE_ETYPES:
-            self.server.broadcast(event)  # one scene, many viewers
+            self._broadcast(event)  # one scene, many viewers
         else:
             self.send(event)
 
@@ -122,31 +127,30 @@ class VuerSession(SceneOps):
             await asyncio.sleep(ttl if ttl is not None else 1.0)
             raise SessionClosed(f"{what}: session {self.label} is closed; "
                                 "get a live one with app.wait_for_session()")
-        future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
-        self._pending[request.rtype] = (future, request)
         message = encode(request)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ClientEvent] = loop.create_future()
+        self._rpcs.register(request, None if ttl is None else loop.time() + ttl)
+        self._answers[request.rtype] = (future, ttl)
+        self._arm_deadline_timer()
         answered = False
         try:
             self.outbox.push_rpc(message)
-            try:
-                # not wait_for: on Python 3.11 it swallows a cancel that lands together with
-                # SessionClosed, and a seed loop catching TimeoutError then spins forever
-                async with asyncio.timeout(ttl):
-                    event = await future
-                answered = True
-            except asyncio.TimeoutError as e:
-                if isinstance(e, SessionClosed):
-                    raise
-                raise asyncio.TimeoutError(
-                    f"{what}: no answer from session {self.label} within ttl={ttl} s") from None
+            # the book's deadline, the answer or the disconnect settles the future; a cancel
+            # of this task goes straight through (no wait_for to swallow it)
+            event = await future
+            answered = True
         finally:
-            self._pending.pop(request.rtype, None)
+            self._answers.pop(request.rtype, None)
             if not answered:
+                if future.done() and not future.cancelled():
+                    future.exception()  # settled, then this task was cancelled: nobody else will read it
+                self._rpcs.withdraw(request.rtype)  # cancelled: an answer that still comes is late
+                self._arm_deadline_timer()
                 self.outbox.withdraw(message)  # still queued for a slow client: not worth rendering now
-        value = event.value
-        if isinstance(value, dict) and value.get("error"):
-            error_type = GrabError if request.etype == "GRAB_RENDER" else RpcError
-            raise error_type(request.etype, request.key, str(value["error"]), self.label)
+        error = answer_error(request, event, self.label)
+        if error is not None:
+            raise error
         return event
 
     async def grab_render(self, quality: float = 0.95, downsample: int = 1, ttl: float = 2.0,
@@ -228,19 +232,22 @@ class VuerSession(SceneOps):
         self.downlink_queue.clear()
 
     # -- called by the server --------------------------------------------------------------
-    def _deliver(self, event: ClientEvent) -> bool:
-        """Hand a client event to a waiting RPC or ``till``; True if it was an RPC answer."""
-        pending = self._pending.get(event.etype)
-        if pending is not None:
-            future, _ = pending
-            if not future.done():
-                future.set_result(event)
-            return True
+    def _deliver(self, event: ClientEvent) -> Match:
+        """Hand a client event to a waiting RPC, or else to ``till`` waiters and the
+        downlink queue; returns what the event is to the RPC book (the server logs
+        late and unknown answers)."""
+        match = self._rpcs.match(event)
+        if isinstance(match, Answered):
+            waiting = self._answers.get(event.etype)
+            if waiting is not None and not waiting[0].done():
+                waiting[0].set_result(event)
+            self._arm_deadline_timer()
+            return match
         for future in self._waiters.pop(event.etype, []):
             if not future.done():
                 future.set_result(event)
         self.downlink_queue.append(event)
-        return False
+        return match
 
     def _close(self) -> None:
         """The connection is gone: fail pending RPCs at once, stop tasks, drop the outbox."""
@@ -249,10 +256,10 @@ class VuerSession(SceneOps):
         self.closed = True
         self._closed_event.set()
         self.outbox.close()
-        for future, request in list(self._pending.values()):
-            if not future.done():
-                future.set_exception(SessionClosed(
-                    f"{request.etype} key={request.key!r}: session {self.label} disconnected before answering"))
+        self._cancel_deadline_timer()
+        for request in self._rpcs.close():
+            self._fail(request, SessionClosed(
+                f"{request.etype} key={request.key!r}: session {self.label} disconnected before answering"))
         for futures in self._waiters.values():
             for future in futures:
                 if not future.done():
@@ -260,6 +267,35 @@ class VuerSession(SceneOps):
         self._waiters.clear()
         for task in list(self._tasks):
             task.cancel()
+
+    # -- RPC deadlines: one timer, at the book's earliest deadline ------------------------------
+    def _arm_deadline_timer(self) -> None:
+        deadline = self._rpcs.next_deadline()
+        timer = self._deadline_timer
+        if timer is not None and timer.when() == deadline:
+            return
+        self._cancel_deadline_timer()
+        if deadline is not None:
+            self._deadline_timer = asyncio.get_running_loop().call_at(deadline, self._on_deadline)
+
+    def _cancel_deadline_timer(self) -> None:
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
+
+    def _on_deadline(self) -> None:
+        self._deadline_timer = None
+        for request in self._rpcs.expire(asyncio.get_running_loop().time()):
+            waiting = self._answers.get(request.rtype)
+            ttl = waiting[1] if waiting is not None else None
+            self._fail(request, TimeoutError(
+                f"{request.etype} key={request.key!r}: no answer from session {self.label} within ttl={ttl} s"))
+        self._arm_deadline_timer()  # the next one (or this one again if the clock woke us a hair early)
+
+    def _fail(self, request: ServerRPC, error: BaseException) -> None:
+        waiting = self._answers.get(request.rtype)
+        if waiting is not None and not waiting[0].done():
+            waiting[0].set_exception(error)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
