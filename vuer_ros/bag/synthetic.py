@@ -19,6 +19,10 @@ What it holds (all stamps = bag times, integer nanoseconds from ``t0_ns``):
 - /blob (``blob=True``): ``vuer_test_msgs/msg/Blob``, a type no ROS distro has,
   with its definition in the bag: copied through byte for byte;
 - /chatter: std_msgs/String once a second.
+
+``writer="sdk"`` (``--writer sdk``) writes the same messages as one MCAP file laid out
+the way the Foxglove SDK writes ROS 2 messages (:func:`write_sdk_mcap`): no ``ros2``
+profile, no rosbag2 metadata, each type's full definition in a ``ros2msg`` schema.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from __future__ import annotations
 import argparse
 import heapq
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+from mcap.writer import CompressionType
+from mcap.writer import Writer as McapWriter
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
@@ -153,12 +160,75 @@ def write_bag(path: str | Path, messages: Iterable[tuple[int, str, Any]], store:
     return path
 
 
+@dataclass(frozen=True)
+class RawChannel:
+    """A channel of :func:`write_sdk_mcap` whose messages are given as bytes, written as
+    they are (json, protobuf, a cdr channel with a broken schema, ...)."""
+
+    message_encoding: str
+    schema_name: str = ""
+    schema_encoding: str = ""
+    schema_data: bytes = b""
+
+
+def write_sdk_mcap(path: str | Path, messages: Iterable[tuple[int, str, Any]], store: Any, *,
+                   types: dict[str, str] | None = None, idl: Mapping[str, str] | None = None,
+                   raw: Mapping[str, RawChannel] | None = None) -> Path:
+    """Write ``(bag time ns, topic, message)`` (in time order) as one MCAP file laid out
+    the way the Foxglove SDK writes ROS 2 messages: empty header profile, no rosbag2
+    metadata record, zstd chunks, each topic a ``cdr`` channel with empty metadata (no
+    QoS, no type hash) and a schema named ``pkg/msg/Type`` holding the type's full
+    ``ros2msg`` definition (the type, then each dependency after a line of 80 ``=`` and
+    ``MSG: pkg/Type``, as MCAP's ros2msg encoding says). ``idl``: type -> its ``ros2idl``
+    schema text (every definition after an ``IDL: pkg/msg/Type`` delimiter), for types
+    described in IDL instead. ``raw``: topic -> :class:`RawChannel`; those topics'
+    messages are bytes. Types by topic: ``TOPIC_TYPES`` updated with ``types``."""
+    path = Path(path)
+    topic_types = {**TOPIC_TYPES, **(types or {})}
+    idl, raw = idl or {}, raw or {}
+    with open(path, "wb") as f:
+        writer = McapWriter(f, compression=CompressionType.ZSTD)
+        writer.start(profile="", library="vuer_ros synthetic (Foxglove SDK layout)")
+        schemas: dict[tuple[str, str, bytes], int] = {}
+        channels: dict[str, int] = {}
+        sequence: dict[str, int] = {}
+
+        def schema_id(name: str, encoding: str, data: bytes) -> int:
+            if not encoding:
+                return 0
+            key = (name, encoding, data)
+            if key not in schemas:
+                schemas[key] = writer.register_schema(name=name, encoding=encoding, data=data)
+            return schemas[key]
+
+        for ns, topic, msg in messages:
+            channel = channels.get(topic)
+            if channel is None:
+                spec = raw.get(topic)
+                if spec is None:
+                    msgtype = topic_types[topic]
+                    text = idl.get(msgtype)
+                    spec = (RawChannel("cdr", msgtype, "ros2idl", text.encode()) if text is not None
+                            else RawChannel("cdr", msgtype, "ros2msg",
+                                            store.generate_msgdef(msgtype, ros_version=2)[0].encode()))
+                channel = channels[topic] = writer.register_channel(
+                    topic=topic, message_encoding=spec.message_encoding,
+                    schema_id=schema_id(spec.schema_name, spec.schema_encoding, spec.schema_data))
+            data = msg if topic in raw else store.serialize_cdr(msg, topic_types[topic]).tobytes()
+            seq = sequence[topic] = sequence.get(topic, -1) + 1
+            writer.add_message(channel_id=channel, log_time=ns, data=data, publish_time=ns,
+                               sequence=seq)
+        writer.finish()
+    return path
+
+
 def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 50.0,
                    marker_rate: float = 10.0, array_markers: int = 0, churn: bool = True,
                    arm: bool = False, blob: bool = True, storage: str = "mcap",
-                   distro: str = "jazzy", t0_ns: int = T0_NS) -> Path:
+                   distro: str = "jazzy", t0_ns: int = T0_NS, writer: str = "rosbag2") -> Path:
     """Write the demo bag (see the module docstring) with messages from ``t0_ns`` to
-    ``t0_ns + duration`` inclusive: a rosbag2 folder, or one .mcap/.db3 file."""
+    ``t0_ns + duration`` inclusive: a rosbag2 folder, or one .mcap/.db3 file;
+    ``writer="sdk"``: one .mcap file as the Foxglove SDK lays it out."""
     store = typestore(distro)
     m = MessageFactory(store)
     T = store.types
@@ -224,8 +294,10 @@ def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 
 
     streams = (statics(), tf_stream(), array_stream(), blob_stream(), chatter_stream())
     merged = heapq.merge(*streams, key=lambda e: e[0])
-    return write_bag(path, ((ns, topic, msg) for ns, topic, msg in merged if ns <= end), store,
-                     storage=storage)
+    messages = ((ns, topic, msg) for ns, topic, msg in merged if ns <= end)
+    if writer == "sdk":
+        return write_sdk_mcap(path, messages, store)
+    return write_bag(path, messages, store, storage=storage)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -240,11 +312,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="re-send the marker array unchanged (no colour/text churn)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     parser.add_argument("--distro", choices=("jazzy", "humble"), default="jazzy")
+    parser.add_argument("--writer", choices=("rosbag2", "sdk"), default="rosbag2",
+                        help="sdk: one .mcap file as the Foxglove SDK writes it (no ros2 profile)")
     args = parser.parse_args(argv)
     write_demo_bag(args.path, duration=args.duration, tf_rate=args.tf_rate,
                    marker_rate=args.marker_rate, array_markers=args.array_markers,
                    churn=not args.steady, arm=True,
-                   storage=args.storage, distro=args.distro)
+                   storage=args.storage, distro=args.distro, writer=args.writer)
     print(args.path)
 
 
