@@ -24,6 +24,7 @@ stream, with each message type decoded by the recording's own definitions.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Collection, Iterator
 
@@ -43,6 +44,7 @@ MARKER_ARRAY_TYPE = "visualization_msgs/msg/MarkerArray"
 TF_TOPICS = ("/tf", "/tf_static")
 
 _IDL_SEPARATOR = "=" * 80 + "\n"
+_DIRECTIVE = re.compile(r"^[ \t]*#[^\n]*$", re.MULTILINE)
 
 
 def default_typestore(ros_distro: str | None) -> Typestore:
@@ -59,10 +61,17 @@ def typestore_from_definition(msgtype: str, fmt: MessageDefinitionFormat, text: 
     elif text.startswith(f"{_IDL_SEPARATOR}IDL: "):
         for part in text.split(_IDL_SEPARATOR)[1:]:
             _, idl = part.split("\n", 1)
-            store.register(get_types_from_idl(idl))
+            store.register(get_types_from_idl(_without_directives(idl)))
     else:
-        store.register(get_types_from_idl(text))
+        store.register(get_types_from_idl(_without_directives(text)))
     return store
+
+
+def _without_directives(idl: str) -> str:
+    """IDL without its preprocessor lines: rosidl's ``.idl`` files start with ``#include``s
+    of their dependencies, which rosbags' parser does not take; the bag holds those
+    dependencies' definitions anyway."""
+    return _DIRECTIVE.sub("", idl)
 
 
 class BagInput:

@@ -58,8 +58,12 @@ def mover_position(t_s: float) -> tuple[float, float, float]:
     return tuple(p + v * t_s for p, v in zip(MOVER_START, MOVER_VELOCITY))  # type: ignore[return-value]
 
 
+DISTROS = {"jazzy": Stores.ROS2_JAZZY, "humble": Stores.ROS2_HUMBLE,
+           "galactic": Stores.ROS2_GALACTIC}   # galactic: the Marker without texture/mesh_file
+
+
 def typestore(distro: str = "jazzy") -> Any:
-    store = get_typestore(Stores.ROS2_HUMBLE if distro == "humble" else Stores.ROS2_JAZZY)
+    store = get_typestore(DISTROS[distro])
     store.register(get_types_from_msg(BLOB_DEF, BLOB_TYPE))
     return store
 
@@ -104,7 +108,7 @@ class MessageFactory:
         T = self.T
         V3, Q, P = (T["geometry_msgs/msg/Vector3"], T["geometry_msgs/msg/Quaternion"],
                     T["geometry_msgs/msg/Point"])
-        return T["visualization_msgs/msg/Marker"](
+        fields = dict(
             header=self.header(ns, frame), ns=mns, id=mid, type=mtype, action=action,
             pose=T["geometry_msgs/msg/Pose"](position=P(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
                                              orientation=Q(x=0.0, y=0.0, z=0.0, w=1.0)),
@@ -115,11 +119,14 @@ class MessageFactory:
                                                           nanosec=lifetime_ns % 1_000_000_000),
             frame_locked=frame_locked,
             points=[P(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
-            colors=[], texture_resource="", texture=T["sensor_msgs/msg/CompressedImage"](
-                header=self.header(0, ""), format="", data=np.zeros(0, np.uint8)),
-            uv_coordinates=[], text=text, mesh_resource="",
-            mesh_file=T["visualization_msgs/msg/MeshFile"](filename="", data=np.zeros(0, np.uint8)),
-            mesh_use_embedded_materials=False)
+            colors=[], text=text, mesh_resource="", mesh_use_embedded_materials=False)
+        if "visualization_msgs/msg/MeshFile" in T:   # Humble on; Galactic's Marker has none of these
+            fields.update(
+                texture_resource="", texture=T["sensor_msgs/msg/CompressedImage"](
+                    header=self.header(0, ""), format="", data=np.zeros(0, np.uint8)),
+                uv_coordinates=[],
+                mesh_file=T["visualization_msgs/msg/MeshFile"](filename="", data=np.zeros(0, np.uint8)))
+        return T["visualization_msgs/msg/Marker"](**fields)
 
     def marker_array(self, *markers: Any) -> Any:
         return self.T["visualization_msgs/msg/MarkerArray"](markers=list(markers))
@@ -172,22 +179,25 @@ class RawChannel:
 
 
 def write_sdk_mcap(path: str | Path, messages: Iterable[tuple[int, str, Any]], store: Any, *,
-                   types: dict[str, str] | None = None, idl: Mapping[str, str] | None = None,
-                   raw: Mapping[str, RawChannel] | None = None) -> Path:
+                   types: dict[str, str] | None = None, definitions: Mapping[str, str] | None = None,
+                   raw: Mapping[str, RawChannel] | None = None,
+                   chunk_size: int = 1024 * 1024) -> Path:
     """Write ``(bag time ns, topic, message)`` (in time order) as one MCAP file laid out
     the way the Foxglove SDK writes ROS 2 messages: empty header profile, no rosbag2
     metadata record, zstd chunks, each topic a ``cdr`` channel with empty metadata (no
     QoS, no type hash) and a schema named ``pkg/msg/Type`` holding the type's full
     ``ros2msg`` definition (the type, then each dependency after a line of 80 ``=`` and
-    ``MSG: pkg/Type``, as MCAP's ros2msg encoding says). ``idl``: type -> its ``ros2idl``
-    schema text (every definition after an ``IDL: pkg/msg/Type`` delimiter), for types
-    described in IDL instead. ``raw``: topic -> :class:`RawChannel`; those topics'
-    messages are bytes. Types by topic: ``TOPIC_TYPES`` updated with ``types``."""
+    ``MSG: pkg/Type``, as MCAP's ros2msg encoding says, generated from ``store``).
+    ``definitions``: type -> the schema text to embed instead, as a user of the SDK
+    writes it (``ros2idl`` when it starts with the ``IDL: pkg/msg/Type`` delimiter,
+    else ``ros2msg``). ``raw``: topic -> :class:`RawChannel`; those topics' messages
+    are bytes. Types by topic: ``TOPIC_TYPES`` updated with ``types``. Messages go
+    into chunks in the order given (log times out of order make chunks overlap)."""
     path = Path(path)
     topic_types = {**TOPIC_TYPES, **(types or {})}
-    idl, raw = idl or {}, raw or {}
+    definitions, raw = definitions or {}, raw or {}
     with open(path, "wb") as f:
-        writer = McapWriter(f, compression=CompressionType.ZSTD)
+        writer = McapWriter(f, chunk_size=chunk_size, compression=CompressionType.ZSTD)
         writer.start(profile="", library="vuer_ros synthetic (Foxglove SDK layout)")
         schemas: dict[tuple[str, str, bytes], int] = {}
         channels: dict[str, int] = {}
@@ -207,10 +217,9 @@ def write_sdk_mcap(path: str | Path, messages: Iterable[tuple[int, str, Any]], s
                 spec = raw.get(topic)
                 if spec is None:
                     msgtype = topic_types[topic]
-                    text = idl.get(msgtype)
-                    spec = (RawChannel("cdr", msgtype, "ros2idl", text.encode()) if text is not None
-                            else RawChannel("cdr", msgtype, "ros2msg",
-                                            store.generate_msgdef(msgtype, ros_version=2)[0].encode()))
+                    text = definitions.get(msgtype) or store.generate_msgdef(msgtype, ros_version=2)[0]
+                    idl = text.startswith("=" * 80 + "\nIDL: ")
+                    spec = RawChannel("cdr", msgtype, "ros2idl" if idl else "ros2msg", text.encode())
                 channel = channels[topic] = writer.register_channel(
                     topic=topic, message_encoding=spec.message_encoding,
                     schema_id=schema_id(spec.schema_name, spec.schema_encoding, spec.schema_data))
@@ -230,6 +239,19 @@ def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 
     ``t0_ns + duration`` inclusive: a rosbag2 folder, or one .mcap/.db3 file;
     ``writer="sdk"``: one .mcap file as the Foxglove SDK lays it out."""
     store = typestore(distro)
+    messages = demo_messages(store, duration=duration, tf_rate=tf_rate, marker_rate=marker_rate,
+                             array_markers=array_markers, churn=churn, arm=arm, blob=blob, t0_ns=t0_ns)
+    if writer == "sdk":
+        return write_sdk_mcap(path, messages, store)
+    return write_bag(path, messages, store, storage=storage)
+
+
+def demo_messages(store: Any, *, duration: float = 2.0, tf_rate: float = 50.0,
+                  marker_rate: float = 10.0, array_markers: int = 0, churn: bool = True,
+                  arm: bool = False, blob: bool = True, t0_ns: int = T0_NS
+                  ) -> Iterator[tuple[int, str, Any]]:
+    """The demo bag's ``(bag time ns, topic, message)`` in time order, made lazily from
+    ``store`` (:func:`typestore`); see :func:`write_demo_bag`."""
     m = MessageFactory(store)
     T = store.types
     tf, marker = m.tf, m.marker
@@ -294,10 +316,7 @@ def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 
 
     streams = (statics(), tf_stream(), array_stream(), blob_stream(), chatter_stream())
     merged = heapq.merge(*streams, key=lambda e: e[0])
-    messages = ((ns, topic, msg) for ns, topic, msg in merged if ns <= end)
-    if writer == "sdk":
-        return write_sdk_mcap(path, messages, store)
-    return write_bag(path, messages, store, storage=storage)
+    return ((ns, topic, msg) for ns, topic, msg in merged if ns <= end)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -311,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steady", action="store_true",
                         help="re-send the marker array unchanged (no colour/text churn)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
-    parser.add_argument("--distro", choices=("jazzy", "humble"), default="jazzy")
+    parser.add_argument("--distro", choices=sorted(DISTROS), default="jazzy")
     parser.add_argument("--writer", choices=("rosbag2", "sdk"), default="rosbag2",
                         help="sdk: one .mcap file as the Foxglove SDK writes it (no ros2 profile)")
     args = parser.parse_args(argv)
