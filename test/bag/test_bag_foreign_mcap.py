@@ -270,7 +270,7 @@ def test_the_cli_prints_each_skipped_channel_once(tmp_path, capsys):
 # -- reading, no rendering -----------------------------------------------------------------------------
 def test_an_sdk_file_streams_like_the_rosbags_file(tmp_path):
     """Same messages, same order, same times and counts, whichever writer wrote them."""
-    kw = dict(duration=1.0, tf_rate=20.0, array_markers=3)
+    kw = {"duration": 1.0, "tf_rate": 20.0, "array_markers": 3}
     with BagInput(write_demo_bag(tmp_path / "r.mcap", **kw)) as ref, \
             BagInput(write_demo_bag(tmp_path / "s.mcap", writer="sdk", **kw)) as sdk:
         assert type(ref.reader).__name__ == "Reader" and type(sdk.reader).__name__ == "McapFile"

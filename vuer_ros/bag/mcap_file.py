@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import Collection, Iterator
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Collection, Iterator
+from typing import IO
 
 from mcap.data_stream import ReadDataStream
 from mcap.reader import NonSeekingReader, SeekingReader
@@ -67,7 +68,7 @@ class McapFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file: IO[bytes] = open(self.path, "rb")
+        self._file: IO[bytes] = open(self.path, "rb")   # noqa: SIM115 (open until close())
         try:
             self._open()
         except BaseException:
@@ -211,6 +212,6 @@ def _qos(text: str) -> list[Qos]:
         return []
     try:
         return list(parse_qos(text))
-    except Exception:
+    except Exception:  # noqa: BLE001 (any malformed YAML/field: the QoS is only metadata)
         return []
 

@@ -108,18 +108,19 @@ class MessageFactory:
         T = self.T
         V3, Q, P = (T["geometry_msgs/msg/Vector3"], T["geometry_msgs/msg/Quaternion"],
                     T["geometry_msgs/msg/Point"])
-        fields = dict(
-            header=self.header(ns, frame), ns=mns, id=mid, type=mtype, action=action,
-            pose=T["geometry_msgs/msg/Pose"](position=P(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
-                                             orientation=Q(x=0.0, y=0.0, z=0.0, w=1.0)),
-            scale=V3(x=float(scale[0]), y=float(scale[1]), z=float(scale[2])),
-            color=T["std_msgs/msg/ColorRGBA"](r=float(color[0]), g=float(color[1]), b=float(color[2]),
-                                              a=float(color[3])),
-            lifetime=T["builtin_interfaces/msg/Duration"](sec=lifetime_ns // 1_000_000_000,
-                                                          nanosec=lifetime_ns % 1_000_000_000),
-            frame_locked=frame_locked,
-            points=[P(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
-            colors=[], text=text, mesh_resource="", mesh_use_embedded_materials=False)
+        fields: dict[str, Any] = {
+            "header": self.header(ns, frame), "ns": mns, "id": mid, "type": mtype, "action": action,
+            "pose": T["geometry_msgs/msg/Pose"](
+                position=P(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
+                orientation=Q(x=0.0, y=0.0, z=0.0, w=1.0)),
+            "scale": V3(x=float(scale[0]), y=float(scale[1]), z=float(scale[2])),
+            "color": T["std_msgs/msg/ColorRGBA"](r=float(color[0]), g=float(color[1]),
+                                                b=float(color[2]), a=float(color[3])),
+            "lifetime": T["builtin_interfaces/msg/Duration"](sec=lifetime_ns // 1_000_000_000,
+                                                             nanosec=lifetime_ns % 1_000_000_000),
+            "frame_locked": frame_locked,
+            "points": [P(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
+            "colors": [], "text": text, "mesh_resource": "", "mesh_use_embedded_materials": False}
         if "visualization_msgs/msg/MeshFile" in T:   # Humble on; Galactic's Marker has none of these
             fields.update(
                 texture_resource="", texture=T["sensor_msgs/msg/CompressedImage"](
@@ -227,7 +228,7 @@ def write_sdk_mcap(path: str | Path, messages: Iterable[tuple[int, str, Any]], s
             seq = sequence[topic] = sequence.get(topic, -1) + 1
             writer.add_message(channel_id=channel, log_time=ns, data=data, publish_time=ns,
                                sequence=seq)
-        writer.finish()
+        writer.finish()  # type: ignore[no-untyped-call]  # (mcap leaves it unannotated)
     return path
 
 
