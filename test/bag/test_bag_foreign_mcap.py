@@ -295,7 +295,7 @@ def test_overlapping_chunks_stream_in_log_time_order(tmp_path):
     shuffled = sorted(msgs, key=lambda e: e[0] + rng.randrange(50_000_000))
     path = write_sdk_mcap(tmp_path / "late.mcap", shuffled, store, chunk_size=512)
     with BagInput(path) as bag:
-        assert len(bag.reader._chunks) > 20
+        assert len(bag.reader._spans) > 20
         got = [(t, c.topic) for c, t, _ in bag.messages()]
         assert [t for t, _ in got] == sorted(t for t, _ in got)
         assert sorted(got) == sorted((t, topic) for t, topic, _ in msgs)
@@ -335,3 +335,26 @@ def test_a_file_with_nothing_readable_says_what_it_skipped(tmp_path):
     with pytest.raises(BagReadError) as e:
         BagInput(path)
     assert "holds no messages it can read" in str(e.value) and "/foxglove/log: json" in str(e.value)
+
+
+def test_a_recording_cut_short_is_read_up_to_the_cut(tmp_path):
+    """A logger that died mid-recording leaves no summary and no closing magic: the
+    messages of every whole chunk before the cut are read, with one warning."""
+    store = typestore()
+    msgs = list(demo_messages(store, duration=2.0, tf_rate=100.0))
+    data = write_sdk_mcap(tmp_path / "whole.mcap", msgs, store, chunk_size=4096).read_bytes()
+    cut = tmp_path / "cut.mcap"
+    cut.write_bytes(data[:len(data) * 6 // 10])
+    records = Records()
+    logging.getLogger("vuer_ros").addHandler(records)
+    try:
+        with BagInput(cut) as bag:
+            got = [(t, c.topic) for c, t, _ in bag.messages()]
+            assert bag.message_count == len(got) and bag.start_ns == T0_NS
+            assert bag.end_ns == got[-1][0]
+    finally:
+        logging.getLogger("vuer_ros").removeHandler(records)
+    assert len(msgs) // 2 < len(got) < len(msgs)
+    assert got == [(t, topic) for t, topic, _ in msgs[:len(got)]]
+    (warning,) = [line for line in records.lines if "cut short" in line]
+    assert "cut.mcap" in warning and f"the {len(got)} messages before the cut" in warning
