@@ -1,10 +1,11 @@
-"""Offline rendering of recorded ROS 2 bags: the bag edge of the core (no rclpy).
+"""Offline rendering of recorded ROS 2 bags: the bag edge of the core (rosbags and mcap; no rclpy).
 
     from vuer_ros.bag import RenderOptions, render_bag
     summary = render_bag("run.mcap", "rendered.mcap", video="run.mp4",
                          options=RenderOptions.create("config/viewer.yaml", rate=10))
 
 - ``reader.py``: :class:`BagInput`, streaming a bag of any ROS 2 writer with its own definitions;
+- ``mcap_file.py``: MCAP files rosbags refuses (the Foxglove SDK's), with the mcap package;
 - ``outputs.py``: the output bag, MP4 video and PNG folder, on a writer thread;
 - ``render.py``: :func:`render_bag` / :func:`render_bag_async`, :class:`Renderer`: a bag
   through the core's offline loop (vuer_ros/view/offline.py) into the outputs;

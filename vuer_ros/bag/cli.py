@@ -60,7 +60,8 @@ def _param(text: str) -> tuple[str, Any]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The render-bag flags, on ``parser`` (a subcommand's or a standalone one)."""
     parser.add_argument("input", metavar="IN",
-                        help="ROS 2 bag: a folder with metadata.yaml, or a .mcap or .db3 file")
+                        help="ROS 2 bag: a folder with metadata.yaml, a .db3 file, or an MCAP file "
+                             "from any writer (ros2 bag, the Foxglove SDK, ...)")
     out = parser.add_argument_group("outputs (at least one)")
     out.add_argument("-o", "--output", metavar="OUT",
                      help="new bag: the input's messages plus /vuer/image, /vuer/image/compressed, "

@@ -135,10 +135,12 @@ class BagOutput:
                 self._skipped_topics.add(conn.topic)
             else:
                 msgdef, digest = definition
+                qos = ext.offered_qos_profiles
+                if not qos and conn.topic == "/tf_static" and conn.msgtype == TF_TYPE:
+                    qos = [STATIC_TF_QOS]   # MCAP writers other than rosbag2 record no QoS
                 out = self.writer.add_connection(
                     conn.topic, conn.msgtype, msgdef=msgdef, rihs01=digest,
-                    serialization_format=ext.serialization_format,
-                    offered_qos_profiles=ext.offered_qos_profiles)
+                    serialization_format=ext.serialization_format, offered_qos_profiles=qos)
                 if conn.topic == "/tf_static" and conn.msgtype == TF_TYPE and self._static_tf is None:
                     self._static_tf = out
         self._copies[key] = out

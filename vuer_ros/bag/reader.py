@@ -1,21 +1,30 @@
-"""BagInput: one ROS 2 bag (sqlite3 or mcap; a bag folder or a bare .mcap/.db3
-file) read as a time-ordered stream, with each message type decoded by the
-bag's own definitions.
+"""BagInput: one ROS 2 recording (a rosbag2 folder of sqlite3 or mcap files, a
+bare .db3 file, or an MCAP file from any writer) read as a time-ordered
+stream, with each message type decoded by the recording's own definitions.
 
+- Storage: rosbags reads what ``ros2 bag`` writes (folders, .db3, ``ros2``-profile
+  .mcap). An MCAP file rosbags refuses (another writer's profile, such as the
+  Foxglove SDK's empty one, or channels rosbags cannot describe) is read by
+  :class:`~vuer_ros.bag.mcap_file.McapFile` (the ``mcap`` package): its ``cdr``
+  channels with ``ros2msg``/``ros2idl`` schemas, whatever the profile; every
+  other channel, and one whose schema does not parse, is skipped with one log
+  line naming its topic.
 - Streaming: ``messages()`` yields ``(connection, bag time ns, raw bytes)`` in
-  bag-time order straight from rosbags' reader (one chunk / one query page at
-  a time), so memory does not grow with the bag's length.
+  bag-time order (log time for MCAP) one chunk / one query page at a time, so
+  memory does not grow with the bag's length.
 - Types: a connection whose definition the bag carries (Iron and later, and
-  every mcap bag) is decoded with a typestore built from that definition, so
-  a Humble and a Jazzy ``Marker`` both decode; a bag without definitions
-  (Humble sqlite3) falls back to the store of its ``ros_distro`` (Humble,
-  else Jazzy). Messages are only decoded for the topics the renderer uses;
-  everything else stays raw bytes for the copy into the output bag.
+  every MCAP file) is decoded with a typestore built from that definition, so
+  a Galactic and a Jazzy ``Marker``, and types no ROS distro has, all decode; a
+  bag without definitions (Humble sqlite3) falls back to the store of its
+  ``ros_distro`` (Humble, else Jazzy). Messages are only decoded for the topics
+  the renderer uses; everything else stays raw bytes for the copy into the
+  output bag.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Collection, Iterator
 
@@ -25,6 +34,7 @@ from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_
 from rosbags.typesys.store import Typestore
 
 from .errors import BagReadError
+from .mcap_file import McapFile, is_mcap
 
 logger = logging.getLogger("vuer_ros.bag")
 
@@ -34,6 +44,7 @@ MARKER_ARRAY_TYPE = "visualization_msgs/msg/MarkerArray"
 TF_TOPICS = ("/tf", "/tf_static")
 
 _IDL_SEPARATOR = "=" * 80 + "\n"
+_DIRECTIVE = re.compile(r"^[ \t]*#[^\n]*$", re.MULTILINE)
 
 
 def default_typestore(ros_distro: str | None) -> Typestore:
@@ -50,10 +61,17 @@ def typestore_from_definition(msgtype: str, fmt: MessageDefinitionFormat, text: 
     elif text.startswith(f"{_IDL_SEPARATOR}IDL: "):
         for part in text.split(_IDL_SEPARATOR)[1:]:
             _, idl = part.split("\n", 1)
-            store.register(get_types_from_idl(idl))
+            store.register(get_types_from_idl(_without_directives(idl)))
     else:
-        store.register(get_types_from_idl(text))
+        store.register(get_types_from_idl(_without_directives(text)))
     return store
+
+
+def _without_directives(idl: str) -> str:
+    """IDL without its preprocessor lines: rosidl's ``.idl`` files start with ``#include``s
+    of their dependencies, which rosbags' parser does not take; the bag holds those
+    dependencies' definitions anyway."""
+    return _DIRECTIVE.sub("", idl)
 
 
 class BagInput:
@@ -63,22 +81,22 @@ class BagInput:
         self.path = Path(path)
         if not self.path.exists():
             raise BagReadError(f"input bag {self.path} does not exist; give a ROS 2 bag (a folder "
-                               "with metadata.yaml, or a .mcap or .db3 file)")
+                               "with metadata.yaml, a .db3 file, or an MCAP file)")
         if self.path.suffix == ".bag":
             raise BagReadError(f"{self.path} is a ROS 1 bag; convert it to ROS 2 first "
                                f"(rosbags-convert --src {self.path} --dst {self.path.stem})")
-        try:
-            self.reader = Reader(self.path)
-            self.reader.open()
-        except Exception as e:  # rosbags raises ReaderError, but also KeyError/OSError/sqlite errors
-            raise BagReadError(
-                f"cannot read bag {self.path}: {_one_line(e)}; give a ROS 2 bag (a folder with "
-                "metadata.yaml, or a .mcap or .db3 file) that `ros2 bag info` can open") from None
+        self.reader: Reader | McapFile = self._open()
+        self._default_store: Typestore | None = None
+        self._stores: dict[tuple[str, Any, str], Typestore] = {}
         try:
             self.connections: list[Connection] = list(self.reader.connections)
             count = self.reader.message_count
+            if isinstance(self.reader, McapFile):
+                self.connections = [c for c in self.connections if self._schema_parses(c)]
+                count = sum(c.msgcount for c in self.connections)
             if not count:
-                raise BagReadError(f"bag {self.path} holds no messages; nothing to render")
+                raise BagReadError(f"bag {self.path} holds no messages{self._skipped_note()}; "
+                                   "nothing to render")
             self.message_count = int(count)
             self.start_ns = int(self.reader.start_time)
             self.end_ns = int(self.reader.end_time) - 1    # the last message's bag time
@@ -86,9 +104,48 @@ class BagInput:
         except BaseException:
             self.close()
             raise
-        self._default_store: Typestore | None = None
-        self._stores: dict[tuple[str, Any, str], Typestore] = {}
-        self._bad_types: set[tuple[str, str]] = set()
+
+    def _open(self) -> Reader | McapFile:
+        """rosbags' reader; for an MCAP file it refuses, :class:`McapFile`."""
+        try:
+            reader = Reader(self.path)
+            reader.open()
+            return reader
+        except Exception as e:  # rosbags raises ReaderError, but also KeyError/OSError/sqlite errors
+            error = e
+        if is_mcap(self.path):
+            try:
+                return McapFile(self.path)
+            except Exception as e:
+                error = e
+        raise BagReadError(
+            f"cannot read bag {self.path}: {_one_line(error)}; give a ROS 2 bag (a folder with "
+            "metadata.yaml, a .db3 file, or an MCAP file) that `ros2 bag info` or Foxglove can "
+            "open") from None
+
+    def _schema_parses(self, connection: Connection) -> bool:
+        """Whether an MCAP channel's embedded schema describes its type (logged once if not)."""
+        fmt, text = connection.msgdef.format, connection.msgdef.data
+        try:
+            store = typestore_from_definition(connection.msgtype, fmt, text)
+            store.get_msgdef(connection.msgtype)
+        except Exception as e:
+            assert isinstance(self.reader, McapFile)
+            if connection.topic not in self.reader.skipped:
+                schema = "ros2idl" if fmt == MessageDefinitionFormat.IDL else "ros2msg"
+                self.reader.skipped[connection.topic] = f"its {schema} schema does not parse"
+                why = f"it does not define {e.args[0]}" if isinstance(e, KeyError) else _one_line(e)
+                logger.warning("%s: skipped, its %s schema of %s does not parse (%s)",
+                               connection.topic, schema, connection.msgtype, why)
+            return False
+        self._stores[(connection.msgtype, fmt, text)] = store
+        return True
+
+    def _skipped_note(self) -> str:
+        skipped = self.reader.skipped if isinstance(self.reader, McapFile) else {}
+        if not skipped:
+            return ""
+        return " it can read (skipped: " + "; ".join(f"{t}: {why}" for t, why in skipped.items()) + ")"
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -19,6 +19,10 @@ What it holds (all stamps = bag times, integer nanoseconds from ``t0_ns``):
 - /blob (``blob=True``): ``vuer_test_msgs/msg/Blob``, a type no ROS distro has,
   with its definition in the bag: copied through byte for byte;
 - /chatter: std_msgs/String once a second.
+
+``writer="sdk"`` (``--writer sdk``) writes the same messages as one MCAP file laid out
+the way the Foxglove SDK writes ROS 2 messages (:func:`write_sdk_mcap`): no ``ros2``
+profile, no rosbag2 metadata, each type's full definition in a ``ros2msg`` schema.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from __future__ import annotations
 import argparse
 import heapq
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+from mcap.writer import CompressionType
+from mcap.writer import Writer as McapWriter
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
@@ -51,8 +58,12 @@ def mover_position(t_s: float) -> tuple[float, float, float]:
     return tuple(p + v * t_s for p, v in zip(MOVER_START, MOVER_VELOCITY))  # type: ignore[return-value]
 
 
+DISTROS = {"jazzy": Stores.ROS2_JAZZY, "humble": Stores.ROS2_HUMBLE,
+           "galactic": Stores.ROS2_GALACTIC}   # galactic: the Marker without texture/mesh_file
+
+
 def typestore(distro: str = "jazzy") -> Any:
-    store = get_typestore(Stores.ROS2_HUMBLE if distro == "humble" else Stores.ROS2_JAZZY)
+    store = get_typestore(DISTROS[distro])
     store.register(get_types_from_msg(BLOB_DEF, BLOB_TYPE))
     return store
 
@@ -97,22 +108,26 @@ class MessageFactory:
         T = self.T
         V3, Q, P = (T["geometry_msgs/msg/Vector3"], T["geometry_msgs/msg/Quaternion"],
                     T["geometry_msgs/msg/Point"])
-        return T["visualization_msgs/msg/Marker"](
-            header=self.header(ns, frame), ns=mns, id=mid, type=mtype, action=action,
-            pose=T["geometry_msgs/msg/Pose"](position=P(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
-                                             orientation=Q(x=0.0, y=0.0, z=0.0, w=1.0)),
-            scale=V3(x=float(scale[0]), y=float(scale[1]), z=float(scale[2])),
-            color=T["std_msgs/msg/ColorRGBA"](r=float(color[0]), g=float(color[1]), b=float(color[2]),
-                                              a=float(color[3])),
-            lifetime=T["builtin_interfaces/msg/Duration"](sec=lifetime_ns // 1_000_000_000,
-                                                          nanosec=lifetime_ns % 1_000_000_000),
-            frame_locked=frame_locked,
-            points=[P(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
-            colors=[], texture_resource="", texture=T["sensor_msgs/msg/CompressedImage"](
-                header=self.header(0, ""), format="", data=np.zeros(0, np.uint8)),
-            uv_coordinates=[], text=text, mesh_resource="",
-            mesh_file=T["visualization_msgs/msg/MeshFile"](filename="", data=np.zeros(0, np.uint8)),
-            mesh_use_embedded_materials=False)
+        fields: dict[str, Any] = {
+            "header": self.header(ns, frame), "ns": mns, "id": mid, "type": mtype, "action": action,
+            "pose": T["geometry_msgs/msg/Pose"](
+                position=P(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
+                orientation=Q(x=0.0, y=0.0, z=0.0, w=1.0)),
+            "scale": V3(x=float(scale[0]), y=float(scale[1]), z=float(scale[2])),
+            "color": T["std_msgs/msg/ColorRGBA"](r=float(color[0]), g=float(color[1]),
+                                                b=float(color[2]), a=float(color[3])),
+            "lifetime": T["builtin_interfaces/msg/Duration"](sec=lifetime_ns // 1_000_000_000,
+                                                             nanosec=lifetime_ns % 1_000_000_000),
+            "frame_locked": frame_locked,
+            "points": [P(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
+            "colors": [], "text": text, "mesh_resource": "", "mesh_use_embedded_materials": False}
+        if "visualization_msgs/msg/MeshFile" in T:   # Humble on; Galactic's Marker has none of these
+            fields.update(
+                texture_resource="", texture=T["sensor_msgs/msg/CompressedImage"](
+                    header=self.header(0, ""), format="", data=np.zeros(0, np.uint8)),
+                uv_coordinates=[],
+                mesh_file=T["visualization_msgs/msg/MeshFile"](filename="", data=np.zeros(0, np.uint8)))
+        return T["visualization_msgs/msg/Marker"](**fields)
 
     def marker_array(self, *markers: Any) -> Any:
         return self.T["visualization_msgs/msg/MarkerArray"](markers=list(markers))
@@ -153,13 +168,91 @@ def write_bag(path: str | Path, messages: Iterable[tuple[int, str, Any]], store:
     return path
 
 
+@dataclass(frozen=True)
+class RawChannel:
+    """A channel of :func:`write_sdk_mcap` whose messages are given as bytes, written as
+    they are (json, protobuf, a cdr channel with a broken schema, ...)."""
+
+    message_encoding: str
+    schema_name: str = ""
+    schema_encoding: str = ""
+    schema_data: bytes = b""
+
+
+def write_sdk_mcap(path: str | Path, messages: Iterable[tuple[int, str, Any]], store: Any, *,
+                   types: dict[str, str] | None = None, definitions: Mapping[str, str] | None = None,
+                   raw: Mapping[str, RawChannel] | None = None,
+                   chunk_size: int = 1024 * 1024) -> Path:
+    """Write ``(bag time ns, topic, message)`` (in time order) as one MCAP file laid out
+    the way the Foxglove SDK writes ROS 2 messages: empty header profile, no rosbag2
+    metadata record, zstd chunks, each topic a ``cdr`` channel with empty metadata (no
+    QoS, no type hash) and a schema named ``pkg/msg/Type`` holding the type's full
+    ``ros2msg`` definition (the type, then each dependency after a line of 80 ``=`` and
+    ``MSG: pkg/Type``, as MCAP's ros2msg encoding says, generated from ``store``).
+    ``definitions``: type -> the schema text to embed instead, as a user of the SDK
+    writes it (``ros2idl`` when it starts with the ``IDL: pkg/msg/Type`` delimiter,
+    else ``ros2msg``). ``raw``: topic -> :class:`RawChannel`; those topics' messages
+    are bytes. Types by topic: ``TOPIC_TYPES`` updated with ``types``. Messages go
+    into chunks in the order given (log times out of order make chunks overlap)."""
+    path = Path(path)
+    topic_types = {**TOPIC_TYPES, **(types or {})}
+    definitions, raw = definitions or {}, raw or {}
+    with open(path, "wb") as f:
+        writer = McapWriter(f, chunk_size=chunk_size, compression=CompressionType.ZSTD)
+        writer.start(profile="", library="vuer_ros synthetic (Foxglove SDK layout)")
+        schemas: dict[tuple[str, str, bytes], int] = {}
+        channels: dict[str, int] = {}
+        sequence: dict[str, int] = {}
+
+        def schema_id(name: str, encoding: str, data: bytes) -> int:
+            if not encoding:
+                return 0
+            key = (name, encoding, data)
+            if key not in schemas:
+                schemas[key] = writer.register_schema(name=name, encoding=encoding, data=data)
+            return schemas[key]
+
+        for ns, topic, msg in messages:
+            channel = channels.get(topic)
+            if channel is None:
+                spec = raw.get(topic)
+                if spec is None:
+                    msgtype = topic_types[topic]
+                    text = definitions.get(msgtype) or store.generate_msgdef(msgtype, ros_version=2)[0]
+                    idl = text.startswith("=" * 80 + "\nIDL: ")
+                    spec = RawChannel("cdr", msgtype, "ros2idl" if idl else "ros2msg", text.encode())
+                channel = channels[topic] = writer.register_channel(
+                    topic=topic, message_encoding=spec.message_encoding,
+                    schema_id=schema_id(spec.schema_name, spec.schema_encoding, spec.schema_data))
+            data = msg if topic in raw else store.serialize_cdr(msg, topic_types[topic]).tobytes()
+            seq = sequence[topic] = sequence.get(topic, -1) + 1
+            writer.add_message(channel_id=channel, log_time=ns, data=data, publish_time=ns,
+                               sequence=seq)
+        writer.finish()  # type: ignore[no-untyped-call]  # (mcap leaves it unannotated)
+    return path
+
+
 def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 50.0,
                    marker_rate: float = 10.0, array_markers: int = 0, churn: bool = True,
                    arm: bool = False, blob: bool = True, storage: str = "mcap",
-                   distro: str = "jazzy", t0_ns: int = T0_NS) -> Path:
+                   distro: str = "jazzy", t0_ns: int = T0_NS, writer: str = "rosbag2") -> Path:
     """Write the demo bag (see the module docstring) with messages from ``t0_ns`` to
-    ``t0_ns + duration`` inclusive: a rosbag2 folder, or one .mcap/.db3 file."""
+    ``t0_ns + duration`` inclusive: a rosbag2 folder, or one .mcap/.db3 file;
+    ``writer="sdk"``: one .mcap file as the Foxglove SDK lays it out."""
     store = typestore(distro)
+    messages = demo_messages(store, duration=duration, tf_rate=tf_rate, marker_rate=marker_rate,
+                             array_markers=array_markers, churn=churn, arm=arm, blob=blob, t0_ns=t0_ns)
+    if writer == "sdk":
+        return write_sdk_mcap(path, messages, store)
+    return write_bag(path, messages, store, storage=storage)
+
+
+def demo_messages(store: Any, *, duration: float = 2.0, tf_rate: float = 50.0,
+                  marker_rate: float = 10.0, array_markers: int = 0, churn: bool = True,
+                  arm: bool = False, blob: bool = True, t0_ns: int = T0_NS
+                  ) -> Iterator[tuple[int, str, Any]]:
+    """The demo bag's ``(bag time ns, topic, message)`` in time order, made lazily from
+    ``store`` (:func:`typestore`); see :func:`write_demo_bag`."""
     m = MessageFactory(store)
     T = store.types
     tf, marker = m.tf, m.marker
@@ -224,8 +317,7 @@ def write_demo_bag(path: str | Path, *, duration: float = 2.0, tf_rate: float = 
 
     streams = (statics(), tf_stream(), array_stream(), blob_stream(), chatter_stream())
     merged = heapq.merge(*streams, key=lambda e: e[0])
-    return write_bag(path, ((ns, topic, msg) for ns, topic, msg in merged if ns <= end), store,
-                     storage=storage)
+    return ((ns, topic, msg) for ns, topic, msg in merged if ns <= end)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -239,12 +331,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steady", action="store_true",
                         help="re-send the marker array unchanged (no colour/text churn)")
     parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
-    parser.add_argument("--distro", choices=("jazzy", "humble"), default="jazzy")
+    parser.add_argument("--distro", choices=sorted(DISTROS), default="jazzy")
+    parser.add_argument("--writer", choices=("rosbag2", "sdk"), default="rosbag2",
+                        help="sdk: one .mcap file as the Foxglove SDK writes it (no ros2 profile)")
     args = parser.parse_args(argv)
     write_demo_bag(args.path, duration=args.duration, tf_rate=args.tf_rate,
                    marker_rate=args.marker_rate, array_markers=args.array_markers,
                    churn=not args.steady, arm=True,
-                   storage=args.storage, distro=args.distro)
+                   storage=args.storage, distro=args.distro, writer=args.writer)
     print(args.path)
 
 
