@@ -19,9 +19,10 @@ from mcap.writer import Writer as McapWriter
 from rosbags.interfaces import MessageDefinitionFormat
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 
+from vuer_ros.view.offline import scan_tf_frames
 from vuer_ros.bag import BagInput, BagReadError, RenderOptions, Renderer, render_bag_async
 from vuer_ros.bag.cli import add_arguments, run
-from vuer_ros.bag.reader import typestore_from_definition
+from vuer_ros.cdr.typestore import store_from_definition
 from vuer_ros.bag.synthetic import (CUBE_SIZE, T0_NS, RawChannel, demo_messages, mover_position,
                                     typestore, write_demo_bag, write_sdk_mcap)
 
@@ -190,7 +191,8 @@ def test_types_no_distro_has_decode_from_the_embedded_definitions(tmp_path):
         for conn, text in ((blob, BLOB_MSG), (reading, READING_ROSIDL)):
             fmt = conn.msgdef.format
             assert bag.definition(conn) == (
-                text, typestore_from_definition(conn.msgtype, fmt, text).hash_rihs01(conn.msgtype))
+                text, store_from_definition(conn.msgtype, text, idl=fmt == MessageDefinitionFormat.IDL)
+                .hash_rihs01(conn.msgtype))
 
 
 def test_the_output_bag_copies_them_with_readable_definitions(renders):
@@ -214,13 +216,13 @@ def test_the_output_bag_copies_them_with_readable_definitions(renders):
                for x in m.transforms)
     (_, blob, _, conn), = [m for m in out["/custom"] if m[1].seq == 3]
     assert conn.msgtype == BLOB_TYPE and conn.msgdef.data == BLOB_MSG
-    assert conn.digest == typestore_from_definition(
-        BLOB_TYPE, MessageDefinitionFormat.MSG, BLOB_MSG).hash_rihs01(BLOB_TYPE)
+    assert conn.digest == store_from_definition(
+        BLOB_TYPE, BLOB_MSG, idl=False).hash_rihs01(BLOB_TYPE)
     assert blob.note == "blob 3" and list(blob.payload) == [0, 1, 2, 3]
     reading = out["/reading"]
     assert reading[0][3].msgdef.data == READING_IDL and reading[4][1].label == "r4"
-    assert reading[0][3].digest == typestore_from_definition(
-        READING_TYPE, MessageDefinitionFormat.IDL, READING_IDL).hash_rihs01(READING_TYPE)
+    assert reading[0][3].digest == store_from_definition(
+        READING_TYPE, READING_IDL, idl=True).hash_rihs01(READING_TYPE)
 
 
 def test_an_old_marker_layout_decodes_and_renders(renders, tmp_path):
@@ -282,7 +284,7 @@ def test_an_sdk_file_streams_like_the_rosbags_file(tmp_path):
         assert max(t for _, t, _ in sdk.messages(stop_ns=stop)) < stop
         for conn, _, raw in sdk.messages(sdk.connections_of("/visualization_marker_array")):
             assert [m.ns for m in sdk.decode(conn, raw).markers] == ["ring"] * 3 + ["path", "label"]
-        assert sdk.scan_tf_frames(set()) == ref.scan_tf_frames(set())
+        assert scan_tf_frames(sdk, set()) == scan_tf_frames(ref, set())
 
 
 def test_overlapping_chunks_stream_in_log_time_order(tmp_path):
@@ -325,7 +327,7 @@ def test_a_file_without_chunks_summary_or_statistics(tmp_path):
     with BagInput(path) as bag:
         assert bag.message_count == len(msgs) and (bag.start_ns, bag.end_ns) == (T0_NS, T0_NS + 10**9)
         assert [(c.topic, t) for c, t, _ in bag.messages()] == [(topic, t) for t, topic, _ in msgs]
-        frames = bag.scan_tf_frames({"world", "mover_cam"})
+        frames = scan_tf_frames(bag, {"world", "mover_cam"})
         assert frames["mover_cam"] is True and frames["world"] is False
 
 

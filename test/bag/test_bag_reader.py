@@ -9,6 +9,7 @@ import pytest
 import yaml
 from rosbags.typesys import Stores, get_typestore
 
+from vuer_ros.view.offline import scan_tf_frames
 from vuer_ros.bag import BagInput
 from vuer_ros.bag.synthetic import T0_NS, MessageFactory, write_bag, write_demo_bag
 
@@ -27,7 +28,7 @@ def test_reads_both_formats_as_a_time_ordered_stream(tmp_path, name, storage):
         for conn, _, raw in bag.messages(bag.connections_of("/visualization_marker_array")):
             array = bag.decode(conn, raw)
             assert [m.ns for m in array.markers][:3] == ["ring"] * 3
-        frames = bag.scan_tf_frames({"world", "mover_cam"})
+        frames = scan_tf_frames(bag, {"world", "mover_cam"})
         assert frames["mover_cam"] is True and frames["world"] is False
 
 

@@ -1,4 +1,4 @@
-"""Offline rendering of recorded ROS 2 bags: the bag edge of the core (rosbags and mcap; no rclpy).
+"""Offline rendering of recorded ROS 2 bags: the bag edge of the core (no rclpy).
 
     from vuer_ros.bag import RenderOptions, render_bag
     summary = render_bag("run.mcap", "rendered.mcap", video="run.mp4",

@@ -41,9 +41,10 @@ from rosbags.typesys import Stores, get_typestore
 
 from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
 from ..view.image_fields import Fields, Wants, image_fields
+from ..view.kinds import TF_STATIC, TF_STATIC_TOPIC
 from ..view.offline import RenderedTick
 from .errors import OutputError
-from .reader import TF_TYPE, BagInput
+from .reader import BagInput
 
 logger = logging.getLogger("vuer_ros.bag")
 STORAGE_BY_SUFFIX = {".mcap": StoragePlugin.MCAP, ".db3": StoragePlugin.SQLITE3}
@@ -136,12 +137,12 @@ class BagOutput:
             else:
                 msgdef, digest = definition
                 qos = ext.offered_qos_profiles
-                if not qos and conn.topic == "/tf_static" and conn.msgtype == TF_TYPE:
+                if not qos and conn.topic == TF_STATIC_TOPIC and conn.msgtype == TF_STATIC.msgtype:
                     qos = [STATIC_TF_QOS]   # MCAP writers other than rosbag2 record no QoS
                 out = self.writer.add_connection(
                     conn.topic, conn.msgtype, msgdef=msgdef, rihs01=digest,
                     serialization_format=ext.serialization_format, offered_qos_profiles=qos)
-                if conn.topic == "/tf_static" and conn.msgtype == TF_TYPE and self._static_tf is None:
+                if conn.topic == TF_STATIC_TOPIC and conn.msgtype == TF_STATIC.msgtype and self._static_tf is None:
                     self._static_tf = out
         self._copies[key] = out
         return out
@@ -163,8 +164,8 @@ class BagOutput:
 
     def write_camera_tf(self, stamp_ns: int, tf: Fields) -> None:
         """The optical frame on /tf_static (as the node's static broadcaster)."""
-        conn = self._static_tf or self._connection("/tf_static", TF_TYPE, STATIC_TF_QOS)
-        self.writer.write(conn, stamp_ns, self.store.serialize_cdr(to_rosbags(self.store, tf), TF_TYPE))
+        conn = self._static_tf or self._connection(TF_STATIC_TOPIC, TF_STATIC.msgtype, STATIC_TF_QOS)
+        self.writer.write(conn, stamp_ns, self.store.serialize_cdr(to_rosbags(self.store, tf), tf.type))
 
     def write_frame(self, tick: RenderedTick) -> None:
         """The frame as the live node publishes it (image_fields.py), stamped in bag time."""

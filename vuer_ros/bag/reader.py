@@ -24,55 +24,18 @@ stream, with each message type decoded by the recording's own definitions.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any, Collection, Iterator
 
 from rosbags.interfaces import Connection, MessageDefinitionFormat
 from rosbags.rosbag2 import Reader
-from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from ..cdr.typestore import distro_store, store_from_definition
 from .errors import BagReadError
 from .mcap_file import McapFile, is_mcap
 
 logger = logging.getLogger("vuer_ros.bag")
-
-TF_TYPE = "tf2_msgs/msg/TFMessage"
-MARKER_TYPE = "visualization_msgs/msg/Marker"
-MARKER_ARRAY_TYPE = "visualization_msgs/msg/MarkerArray"
-TF_TOPICS = ("/tf", "/tf_static")
-
-_IDL_SEPARATOR = "=" * 80 + "\n"
-_DIRECTIVE = re.compile(r"^[ \t]*#[^\n]*$", re.MULTILINE)
-
-
-def default_typestore(ros_distro: str | None) -> Typestore:
-    """The typestore for a bag without message definitions."""
-    distro = (ros_distro or "").lower()
-    return get_typestore(Stores.ROS2_HUMBLE if distro == "humble" else Stores.ROS2_JAZZY)
-
-
-def typestore_from_definition(msgtype: str, fmt: MessageDefinitionFormat, text: str) -> Typestore:
-    """A typestore holding ``msgtype`` and its dependencies, from a bag's definition text."""
-    store = get_typestore(Stores.EMPTY)
-    if fmt == MessageDefinitionFormat.MSG:
-        store.register(get_types_from_msg(text, msgtype))
-    elif text.startswith(f"{_IDL_SEPARATOR}IDL: "):
-        for part in text.split(_IDL_SEPARATOR)[1:]:
-            _, idl = part.split("\n", 1)
-            store.register(get_types_from_idl(_without_directives(idl)))
-    else:
-        store.register(get_types_from_idl(_without_directives(text)))
-    return store
-
-
-def _without_directives(idl: str) -> str:
-    """IDL without its preprocessor lines: rosidl's ``.idl`` files start with ``#include``s
-    of their dependencies, which rosbags' parser does not take; the bag holds those
-    dependencies' definitions anyway."""
-    return _DIRECTIVE.sub("", idl)
-
 
 class BagInput:
     """An open ROS 2 bag. ``BagReadError`` (one line, what to do) when it is not one."""
@@ -127,8 +90,8 @@ class BagInput:
         """Whether an MCAP channel's embedded schema describes its type (logged once if not)."""
         fmt, text = connection.msgdef.format, connection.msgdef.data
         try:
-            store = typestore_from_definition(connection.msgtype, fmt, text)
-            store.get_msgdef(connection.msgtype)
+            store = store_from_definition(connection.msgtype, text,
+                                          idl=fmt == MessageDefinitionFormat.IDL)
         except Exception as e:
             assert isinstance(self.reader, McapFile)
             if connection.topic not in self.reader.skipped:
@@ -198,8 +161,8 @@ class BagInput:
         store = self._stores.get(key)
         if store is None:
             try:
-                store = typestore_from_definition(connection.msgtype, fmt, text)
-                store.get_msgdef(connection.msgtype)
+                store = store_from_definition(connection.msgtype, text,
+                                              idl=fmt == MessageDefinitionFormat.IDL)
             except Exception as e:
                 logger.warning("%s: cannot use the bag's definition of %s (%s); decoding with the "
                                "built-in %s definition", connection.topic, connection.msgtype,
@@ -211,7 +174,7 @@ class BagInput:
     @property
     def default_store(self) -> Typestore:
         if self._default_store is None:
-            self._default_store = default_typestore(self.ros_distro)
+            self._default_store = distro_store(self.ros_distro)
         return self._default_store
 
     def decode(self, connection: Connection, raw: bytes) -> Any:
@@ -235,35 +198,6 @@ class BagInput:
             return None
         msgdef, _ = store.generate_msgdef(msgtype, ros_version=2)
         return msgdef, digest or store.hash_rihs01(msgtype)
-
-    # -- TF frames ---------------------------------------------------------------------------------
-    def scan_tf_frames(self, wanted: Collection[str], stop_ns: int | None = None) -> dict[str, bool]:
-        """Frame names in /tf and /tf_static (before ``stop_ns``) -> whether the frame is
-        some transform's child (roots are not), reading only until every frame in
-        ``wanted`` was seen: checking that the fixed and camera frames exist costs a
-        few messages when they do."""
-        connections = [c for c in self.connections if c.topic in TF_TOPICS and c.msgtype == TF_TYPE]
-        seen: dict[str, bool] = {}
-        missing = {w.lstrip("/") for w in wanted if w}
-        if not connections:
-            return seen
-        for conn, _, raw in self.messages(connections, stop_ns):
-            try:
-                msg = self.decode(conn, raw)
-            except Exception:
-                continue   # the render reports undecodable messages once
-            for t in msg.transforms:
-                parent = str(t.header.frame_id).lstrip("/")
-                child = str(t.child_frame_id).lstrip("/")
-                if parent:
-                    seen.setdefault(parent, False)
-                if child:
-                    seen[child] = True
-                missing.discard(parent)
-                missing.discard(child)
-            if not missing and wanted:
-                break
-        return seen
 
 
 def _one_line(e: BaseException) -> str:

@@ -9,6 +9,7 @@ message's field names, like rclpy's, so the scene model reads both alike.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from rosbags.typesys.store import Typestore
 from .messages import CdrError, endianness
 
 _IDL_SEPARATOR = "=" * 80 + "\n"
+_DIRECTIVE = re.compile(r"^[ \t]*#[^\n]*$", re.MULTILINE)
 
 
 class Decoder(Protocol):
@@ -49,11 +51,18 @@ def store_from_definition(msgtype: str, text: str, idl: bool) -> Typestore:
     elif text.startswith(f"{_IDL_SEPARATOR}IDL: "):
         for part in text.split(_IDL_SEPARATOR)[1:]:
             _, body = part.split("\n", 1)
-            store.register(get_types_from_idl(body))
+            store.register(get_types_from_idl(_without_directives(body)))
     else:
-        store.register(get_types_from_idl(text))
+        store.register(get_types_from_idl(_without_directives(text)))
     store.get_msgdef(msgtype)   # KeyError/TypesysError now, not at the first message
     return store
+
+
+def _without_directives(idl: str) -> str:
+    """IDL without its preprocessor lines: rosidl's ``.idl`` files start with ``#include``s
+    of their dependencies, which rosbags' parser does not take; the recording holds those
+    dependencies' definitions anyway."""
+    return _DIRECTIVE.sub("", idl)
 
 
 def same_layout(store: Typestore, msgtype: str) -> bool:
