@@ -17,6 +17,7 @@ field name, so rclpy and rosbags messages drive the same code.
 - keys of emitted elements: keys.py.
 """
 
+from .display import Display
 from .errors import (
                      MarkerError,
                      SceneError,
@@ -28,7 +29,6 @@ from .errors import (
                      TfRejectedError,
                      UrdfError,
 )
-from .display import Display
 from .frame_id import frame_id
 from .frame_layout import FrameLayout
 from .keys import frame_key, marker_key, part_key, robot_link_key

@@ -89,8 +89,8 @@ class RobotDisplay(Display):
                 subjects.add(subject)
                 found.append(p.message)
                 self.problems.report(subject, p.kind, p.message, p.level)
-        for subject in self._subjects - subjects:
-            self.problems.resolve(subject)
+        for fixed in self._subjects - subjects:
+            self.problems.resolve(fixed)
         self._subjects = subjects
         self.robot = model
         self._dirty = True
