@@ -106,7 +106,8 @@ class MarkerDisplay(Display):
         action = int(msg.action)
         if action == ADD:
             try:
-                old = self.registry.get((str(msg.ns), int(msg.id)))
+                mid = (str(msg.ns), int(msg.id))
+                old = self.registry.get(mid)
                 shown = old.view if old is not None else None
                 spec = read_marker(msg, self.resolve_mesh, self.max_points,
                                    shown.spec if shown is not None else None)
@@ -136,7 +137,6 @@ class MarkerDisplay(Display):
                                attach=frame if spec.frame_locked else fixed,
                                received_ns=now,
                                expires_ns=now + spec.lifetime_ns if spec.lifetime_ns else None)
-            mid = rec.id
             if spec.frame_locked or frame == fixed:
                 rec.placed = spec.pose
             else:
