@@ -37,7 +37,7 @@ class TfLoopError(TfError):
 
 
 class TfRejectedError(TfError):
-    """``TfTree.set_transform`` refused a transform; ``kind`` says why.
+    """``TfTree.set_transform`` (or ``insert``) refused a transform; ``kind`` says why.
 
     Kinds: ``self`` (parent == child), ``empty`` (empty frame id), ``nan``
     (non-finite value), ``denormalized`` (quaternion far from unit length),

@@ -9,8 +9,7 @@ message starts with the marker's key, e.g.
 ``marker ns=arm id=3: colors has 5 entries for 4 points``. Fixable input
 (zero or non-unit quaternion) comes back as ``warnings``.
 
-Scale semantics per type: docs in ``marker_geometry.py`` and
-../shared/notes/rviz-marker-semantics.md.
+Scale semantics per type: docs in ``marker_geometry.py`` and docs/markers.md.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import numpy as np
 from ..protocol.elements import Element
 from . import marker_geometry as geo
 from .errors import MarkerError
+from .frame_id import frame_id
 from .keys import marker_key
 from .msg_fields import colors_array, duration_ns, points_array, stamp_ns
 from .transform import Transform
@@ -63,7 +63,7 @@ class MarkerSpec:
     id: int
     type: int
     key: str                 # element key, keys.marker_key(ns, id)
-    frame_id: str            # one leading '/' stripped; '' means the fixed frame
+    frame_id: str            # frame_id.py's rule applied; '' means the fixed frame
     stamp_ns: int
     frame_locked: bool
     pose: Transform          # unit quaternion
@@ -263,11 +263,9 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
         else:
             children = geo.triangle_list(key, points, scale, colors, mat)
 
-    frame_id = str(msg.header.frame_id)
-    if frame_id.startswith("/"):
-        frame_id = frame_id[1:]
     lifetime = duration_ns(msg.lifetime)
-    return MarkerSpec(ns=ns, id=mid, type=mtype, key=key, frame_id=frame_id,
+    return MarkerSpec(ns=ns, id=mid, type=mtype, key=key,
+                      frame_id=frame_id(str(msg.header.frame_id)),
                       stamp_ns=stamp_ns(msg.header.stamp), frame_locked=bool(msg.frame_locked),
                       pose=Transform((px, py, pz), (qx, qy, qz, qw)),
                       lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,

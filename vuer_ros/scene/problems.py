@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Hashable, Iterable
+from typing import Hashable, Iterable, Sequence
 
 LOGGER = logging.getLogger("vuer_ros.scene")
 
 # Causes remembered at most; past it the oldest are forgotten (and would log again).
 MAX_CAUSES = 100_000
+# Names quoted in one message that lists frames or links; the rest are counted.
+NAMED = 5
+
+
+def name_list(names: Sequence[str], limit: int = NAMED) -> str:
+    """``'a', 'b', 'c'``, or the first ``limit`` names and ``and <n> more``."""
+    quoted = ", ".join(f"'{name}'" for name in names[:limit])
+    return quoted + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 @dataclass

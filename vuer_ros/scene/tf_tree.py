@@ -17,7 +17,9 @@ What it adds: a transform that would close a loop (its parent is its own
 descendant, by the latest links) is refused with ``TfRejectedError("loop")``
 instead of poisoning later lookups. Input checks are tf2's: empty ids, a
 child equal to its parent, NaN, and a quaternion whose squared norm is more
-than 0.01 off 1 are refused; one leading '/' is stripped from both ids.
+than 0.01 off 1 are refused. ``set_transform`` takes ids as messages carry them
+and applies tf2's frame-id rule (frame_id.py); ``insert`` takes ids that had it
+applied already (the scene's TF input does that once, at its boundary).
 
 Frame ids are plain strings; times are int nanoseconds. No ROS imports.
 """
@@ -31,6 +33,7 @@ from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
 from .errors import TfConnectivityError, TfExtrapolationError, TfLookupError, TfLoopError, TfRejectedError
+from .frame_id import frame_id
 from .transform import IDENTITY, Transform, interpolate
 
 DEFAULT_CACHE_TIME_NS = 10_000_000_000
@@ -74,11 +77,6 @@ def format_time(time_ns: int) -> str:
     return f"{time_ns / 1e9:.9f}"
 
 
-def strip_slash(frame: str) -> str:
-    """tf2's stripSlash: drop one leading '/'."""
-    return frame[1:] if frame.startswith("/") else frame
-
-
 class TfTree:
     def __init__(self, cache_time_ns: int = DEFAULT_CACHE_TIME_NS):
         if cache_time_ns <= 0:
@@ -91,13 +89,17 @@ class TfTree:
     # -- input ----------------------------------------------------------------
     def set_transform(self, parent: str, child: str, transform: Transform, stamp_ns: int,
                       static: bool = False) -> TfUpdate:
-        """Insert one transform ``parent <- child`` at ``stamp_ns``.
+        """Insert one transform ``parent <- child`` at ``stamp_ns``, the ids as a
+        message carries them (tf2's setTransform: one leading '/' dropped, frame_id.py).
 
         Raises ``TfRejectedError`` (with ``kind``) for input tf2 would refuse and
         for a link that would close a loop; the tree is unchanged then.
         """
-        parent = strip_slash(parent)
-        child = strip_slash(child)
+        return self.insert(frame_id(parent), frame_id(child), transform, stamp_ns, static)
+
+    def insert(self, parent: str, child: str, transform: Transform, stamp_ns: int,
+               static: bool = False) -> TfUpdate:
+        """``set_transform`` for ids that are already tf2 frame ids (frame_id.py applied)."""
         if not child:
             raise TfRejectedError("empty", f"tf: ignoring transform with parent '{parent}' "
                                   "because child_frame_id is empty")
@@ -233,8 +235,10 @@ class TfTree:
         return h.stamps[0], h.stamps[-1]
 
     def root(self, frame: str) -> str:
-        """The root of ``frame``'s tree by the latest links."""
-        self._check_frame(frame, "frame")
+        """The root of ``frame``'s tree by the latest links. Any frame the tree
+        holds has one, a name lookups refuse (``/a``, from a message's ``//a``) too."""
+        if frame not in self._known:
+            raise TfLookupError(f'"{frame}" passed to root does not exist. ')
         depth = 0
         while frame in self._parent:
             frame = self._parent[frame]
