@@ -265,8 +265,8 @@ class ViewerNode(Node):
             return SetParametersResult(successful=True)
         try:
             settings = settings_from_params(self._params(changes))
-            fixed = frame_id(str(changes.get("fixed_frame", self.fixed_frame)))
-            if not fixed:
+            fixed = str(changes.get("fixed_frame", self.fixed_frame))
+            if not frame_id(fixed):
                 raise ValueError("fixed_frame must not be empty")
         except (ConfigError, ValueError, TypeError) as e:
             return SetParametersResult(successful=False, reason=str(e))

@@ -261,6 +261,7 @@ def scan_tf_frames(recording: Recording, wanted: Collection[str],
                    if c.topic in kinds and c.msgtype == TF.msgtype]
     decoders = {c.id: kinds[c.topic].decoder(0, recording.typestore_for(c)) for c in connections}
     seen: dict[str, bool] = {}
+    wanted = {frame_id(w) for w in wanted}
     missing = {w for w in wanted if w}
     if not connections:
         return seen
@@ -287,7 +288,7 @@ def check_frames(recording: Recording, options: RenderOptions, camera_parent: st
                  clock: TickClock) -> None:
     """FrameError (naming the frames there are) when the fixed or camera frame never
     appears in the recording's TF."""
-    fixed = options.fixed_frame
+    fixed, camera_parent = frame_id(options.fixed_frame), frame_id(camera_parent)
     wanted = {fixed} | ({camera_parent} if camera_parent != fixed else set())
     seen = scan_tf_frames(recording, wanted, stop_ns=clock.end_ns)
     if wanted <= seen.keys():

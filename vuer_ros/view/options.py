@@ -4,8 +4,9 @@ RenderOptions: an offline render's (the node's options plus a window and topics)
 The node (vuer_ros/ros/viewer_node.py) reads its ROS parameters, offline
 rendering reads the node's parameter file (vuer_ros/config.py); both hand the
 flat ``{name: value}`` map to :meth:`ViewOptions.from_params`, so a bag renders
-with exactly the settings the live node runs with. Frame ids from parameters
-cross into the core here, with tf2's rule (:func:`frame_id`).
+with exactly the settings the live node runs with. tf2's frame-id rule
+(vuer_ros/scene/frame_id.py) is applied once: the fixed and camera frames as the
+scene takes them in, the optical frame (which only goes out) here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = N
             rate=float(params["render.rate"]), width=int(params["render.width"]),
             height=int(params["render.height"]), fov=float(params["render.fov"]),
             near=float(params["render.near"]), far=float(params["render.far"]),
-            camera_frame=frame_id(str(params["render.camera_frame"])),
+            camera_frame=str(params["render.camera_frame"]),
             camera_frame_is_optical=bool(params["render.camera_frame_is_optical"]),
             eye=_vec3(params["render.eye"]), target=_vec3(params["render.target"]),
             optical_frame=frame_id(str(params["render.optical_frame"])),
@@ -75,8 +76,8 @@ class ViewOptions:
     def from_params(cls, params: Mapping[str, Any], *, headless: bool | None = None,
                     lazy: bool | None = None) -> "ViewOptions":
         """From a full parameter map (``config.viewer_params``, or the node's own)."""
-        fixed = frame_id(str(params["fixed_frame"]))
-        if not fixed:
+        fixed = str(params["fixed_frame"])
+        if not frame_id(fixed):
             raise ConfigError("fixed_frame must not be empty")
         return cls(fixed_frame=fixed,
                    settings=settings_from_params(params, headless=headless, lazy=lazy),
