@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .params import BY_NAME, NODE_NAME, PARAMS, ParamSpec
+from .params import BY_NAME, DISPLAYS_PREFIX, NODE_NAME, PARAMS, ParamSpec
 
 __all__ = ["ConfigError", "default_params", "read_params_file", "viewer_params"]
 
@@ -109,7 +109,8 @@ def read_params_file(path: str | os.PathLike[str], node_name: str = NODE_NAME
         if not isinstance(params, Mapping):
             raise ConfigError(f"parameter file {path}: {key!r}.ros__parameters must be a map")
         _flatten("", params, values)
-    unknown = [k for k in values if k not in BY_NAME and k != "use_sim_time"]
+    unknown = [k for k in values if k not in BY_NAME and k != "use_sim_time"
+               and not k.startswith(DISPLAYS_PREFIX)]
     for k in unknown:
         del values[k]
     values.pop("use_sim_time", None)
@@ -176,16 +177,20 @@ def viewer_params(path: str | os.PathLike[str] | None = None,
                   node_name: str = NODE_NAME) -> tuple[dict[str, Any], list[str]]:
     """Every viewer parameter: the node's defaults, then the parameter file at
     ``path`` (if any), then ``overrides``; all checked. Also returns the
-    undeclared names the file set (the node ignores them; tell the user)."""
+    undeclared names the file set (the node ignores them; tell the user). Display
+    entries (``displays.<name>.<key>``) pass as they are: vuer_ros/displays.py checks them."""
     params = default_params()
     unknown: list[str] = []
+    values: dict[str, Any] = {}
     if path is not None:
         values, unknown = read_params_file(path, node_name)
-        for name, value in values.items():
-            params[name] = check_value(BY_NAME[name], value, str(path))
-    for name, value in (overrides or {}).items():
-        spec = BY_NAME.get(name)
-        if spec is None:
-            raise ConfigError(f"unknown parameter {name!r}")
-        params[name] = check_value(spec, value, "command line")
+    for source, given in ((str(path), values), ("command line", overrides or {})):
+        for name, value in given.items():
+            spec = BY_NAME.get(name)
+            if spec is not None:
+                params[name] = check_value(spec, value, source)
+            elif name.startswith(DISPLAYS_PREFIX):
+                params[name] = value
+            else:
+                raise ConfigError(f"unknown parameter {name!r}")
     return params, unknown

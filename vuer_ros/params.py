@@ -18,6 +18,8 @@ CAMERA_INFO_TOPIC = "vuer/camera_info"
 DEPTH_TOPIC = "vuer/depth"
 
 NODE_NAME = "vuer_viewer"
+# Parameters under this prefix list displays (vuer_ros/displays.py), besides the table below.
+DISPLAYS_PREFIX = "displays."
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,11 @@ PARAMS: tuple[ParamSpec, ...] = (
               "Largest points list one marker may carry; a bigger marker is refused (logged "
               "once with its ns/id) before its points are decoded.", range=(1, 100_000_000)),
     ParamSpec("grid", True, "Draw the ground grid (in the fixed frame's XY plane)."),
+    ParamSpec("displays.auto", True,
+              "Show every topic of a supported type that appears (in the ROS graph live, in "
+              "the bag offline) with rviz's default display options, as Foxglove does. "
+              "Displays listed under displays.<name> (docs/displays.md) set their own options; "
+              "one listed with enabled: false keeps its topic hidden."),
     ParamSpec("render.rate", 10.0,
               "Images per second grabbed from the renderer and published (Hz). When a grab "
               "takes longer than 1/rate, images come as fast as the renderer allows.",

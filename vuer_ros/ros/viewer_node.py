@@ -40,6 +40,7 @@ from ..config import ConfigError
 from ..params import (
     BY_NAME,
     CAMERA_INFO_TOPIC,
+    DISPLAYS_PREFIX,
     COMPRESSED_TOPIC,
     DEPTH_TOPIC,
     IMAGE_TOPIC,
@@ -49,7 +50,7 @@ from ..params import (
 )
 from ..scene.frame_id import frame_id
 from ..view.image_fields import Fields, Wants, camera_tf_fields
-from ..view.kinds import Qos
+from ..view.kinds import Qos, Subscription, auto_subscription
 from ..view.live import LiveView
 from ..view.options import ViewOptions, settings_from_params
 from ..render.settings import RenderSettings
@@ -69,6 +70,8 @@ _TYPES = {
 STATIC_BROADCAST_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                                   durability=DurabilityPolicy.TRANSIENT_LOCAL,
                                   history=HistoryPolicy.KEEP_LAST)
+# How often the ROS graph is looked at for new topics (displays.auto), s.
+DISCOVERY_PERIOD_S = 1.0
 IMAGE_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
 
@@ -186,14 +189,12 @@ class ViewerNode(Node):
 
         # inputs: raw CDR for the core's decoders, unless the installed message differs
         # from the layout they read (another ROS distribution): then rclpy decodes
-        for topic, kind in self.view.subscriptions:
-            raw = layout_matches(kind.msgtype, kind.layout)
-            if not raw:
-                self.get_logger().warning(
-                    f"{kind.msgtype} differs from the layout vuer_ros decodes itself (ROS 2 "
-                    f"Jazzy); {topic} uses rclpy's slower deserialisation")
-            self.create_subscription(message_class(kind.msgtype), topic, self._handoff(topic),
-                                     qos_profile(kind.qos), raw=raw)
+        self._subscribed: set[str] = set()
+        for sub in self.view.subscriptions:
+            self._subscribe(sub, qos_profile(sub.kind.qos))
+        if options.auto_displays:   # topics of supported types, as they appear in the graph
+            self._discover()
+            self.create_timer(DISCOVERY_PERIOD_S, self._discover)
 
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.view.start()
@@ -209,13 +210,54 @@ class ViewerNode(Node):
             f"{settings.width}x{settings.height} at {settings.rate:g} Hz, "
             f"{'headless renderer' if settings.headless else 'renders from a connected browser'})")
 
+    # -- inputs ---------------------------------------------------------------------------------
+    def _subscribe(self, sub: Subscription, qos: QoSProfile) -> None:
+        kind = sub.kind
+        raw = layout_matches(kind.msgtype, kind.layout)
+        if not raw:
+            self.get_logger().warning(
+                f"{kind.msgtype} differs from the layout vuer_ros decodes itself (ROS 2 "
+                f"Jazzy); {sub.topic} uses rclpy's slower deserialisation")
+        self.create_subscription(message_class(kind.msgtype), sub.topic, self._handoff(sub.topic),
+                                 qos, raw=raw)
+        self._subscribed.add(self.resolve_topic_name(sub.topic))
+
+    def _discover(self) -> None:
+        """displays.auto: subscribe to every new topic of a supported type, with a QoS its
+        publishers offer (as rosbag2 and Foxglove's bridge pick one)."""
+        try:
+            found = self.get_topic_names_and_types()
+        except Exception:   # shutting down
+            return
+        for topic, types in found:
+            if topic in self._subscribed:
+                continue
+            for msgtype in types:
+                sub = auto_subscription(self.view.options, topic, msgtype)
+                if sub is None:
+                    continue
+                self.view.add_topic(sub)
+                self._subscribe(sub, self._offered_qos(topic, sub.kind.qos))
+                self.get_logger().info(f"showing {topic} ({msgtype}) as a {sub.kind.display} display")
+                break
+
+    def _offered_qos(self, topic: str, want: Qos) -> QoSProfile:
+        """The kind's QoS, lowered to what every publisher of ``topic`` offers (a reliable
+        or transient-local request would not match a best-effort or volatile publisher)."""
+        reliable, latched = want.reliable, want.transient_local
+        for info in self.get_publishers_info_by_topic(topic):
+            qos = info.qos_profile
+            reliable = reliable and qos.reliability == ReliabilityPolicy.RELIABLE
+            latched = latched and qos.durability == DurabilityPolicy.TRANSIENT_LOCAL
+        return qos_profile(Qos(want.depth, reliable, latched))
+
     # -- parameters ----------------------------------------------------------------------------
     def _p(self, name: str) -> Any:
         return self.get_parameter(name).value
 
     def _params(self, changes: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every parameter of the table, with ``changes`` over the current values."""
-        values = {spec.name: self._p(spec.name) for spec in PARAMS}
+        values = {name: self._p(name) for name in [*(s.name for s in PARAMS), *self._display_params]}
         values.update(changes or {})
         return values
 
@@ -245,6 +287,12 @@ class ViewerNode(Node):
                     self.set_parameters([Parameter(spec.name, ptype, value)])
             else:
                 self.declare_parameter(spec.name, spec.default, descriptor)
+        # displays listed in the parameter file (displays.<name>.<key>; displays.py checks them)
+        self._display_params = sorted(name for name in (overrides or {})
+                                      if name.startswith(DISPLAYS_PREFIX) and name not in BY_NAME)
+        for name in self._display_params:
+            self.declare_parameter(name, overrides[name].value, ParameterDescriptor(
+                name=name, read_only=True, description="a display option (docs/displays.md)"))
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         if self._internal_set:
@@ -253,6 +301,9 @@ class ViewerNode(Node):
         for param in params:
             spec = BY_NAME.get(param.name)
             if spec is None:
+                if param.name.startswith(DISPLAYS_PREFIX):
+                    return SetParametersResult(successful=False, reason=(
+                        "displays are read at start; restart the node"))
                 continue   # use_sim_time and other rclpy parameters
             if spec.name == "port":
                 return SetParametersResult(successful=False, reason=(

@@ -3,17 +3,20 @@
 One :class:`MessageKind` per kind of input. The live node subscribes to each
 kind's topics with its QoS and hands the raw CDR bytes over; offline rendering
 hands over the bag's records; both go through :class:`~vuer_ros.view.player.ScenePlayer`,
-which decodes with :meth:`MessageKind.decoder` and applies with ``apply``. So a
-new message type is one entry here, one handler in the scene model and one
-client element, and it shows live and in bags at once.
+which decodes with :meth:`MessageKind.decoder` and hands the message to the
+handler ``attach`` gave the topic (a display of the scene model, with the options
+of its display type: vuer_ros/displays.py). So a new message type is one entry
+here, one display in the scene and one client element, and it shows live and in
+bags at once.
 
 ``subscriptions(options)`` says which topics carry which kind, from the node's
-parameters (rviz's default topics unless configured).
+parameters (rviz's default topics unless configured); ``auto_subscription`` what
+``displays.auto`` shows for a topic found in the graph or in a bag.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from rosbags.typesys.store import Typestore
@@ -23,11 +26,16 @@ from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
+from ..displays import DISPLAY_TYPES
 from ..scene import SceneModel
 from .options import ViewOptions
 
-Apply = Callable[[SceneModel, Any, int, str], object]
-"""``apply(model, message, receive time ns, topic)``."""
+Handler = Callable[[Any, int], object]
+"""``handler(message, receive time ns)``: one topic's messages into the scene."""
+
+Attach = Callable[[SceneModel, str, Mapping[str, Any]], Handler]
+"""``attach(model, topic, display options) -> handler``: what a topic of this kind shows
+in ``model`` (a display added to it, or one the model has), and how messages reach it."""
 
 # ADD/MODIFY, DELETEALL (visualization_msgs/Marker)
 _ADD, _DELETEALL = 0, 3
@@ -47,7 +55,9 @@ class MessageKind:
     name: str
     msgtype: str                      # ROS type name, e.g. tf2_msgs/msg/TFMessage
     qos: Qos
-    apply: Apply
+    attach: Attach
+    display: str | None = None        # the display type it shows as (displays.py); None: TF
+    auto: bool = False                # displays.auto shows every topic of this type found
     fast: Callable[[int], Decoder] | None = None    # max points -> a decoder of Jazzy's layout
     layout: Mapping[str, str] | None = None         # the fields ``fast`` reads (rclpy's names)
     # a newer waiting message makes an older one of the same topic pointless (latest wins)
@@ -105,39 +115,69 @@ def _array_superseded(current: Any, later: Any) -> bool:
 
 TF = MessageKind(
     "tf", "tf2_msgs/msg/TFMessage", Qos(100),
-    lambda model, msg, t, topic: model.on_tf(msg, False),
+    lambda model, topic, options: lambda msg, t: model.on_tf(msg, False),
     fast=lambda _: _Fn(decode_tf), layout=TF_LAYOUT)
 TF_STATIC = MessageKind(
     "tf_static", "tf2_msgs/msg/TFMessage", Qos(100, transient_local=True),
-    lambda model, msg, t, topic: model.on_tf(msg, True),
+    lambda model, topic, options: lambda msg, t: model.on_tf(msg, True),
     fast=lambda _: _Fn(decode_tf), layout=TF_LAYOUT)
 MARKER = MessageKind(
     "marker", "visualization_msgs/msg/Marker", Qos(100),
-    lambda model, msg, t, topic: model.on_marker(msg, t),
+    lambda model, topic, options: model.on_marker, display="Marker", auto=True,
     fast=MarkerDecoder, layout=MARKER_LAYOUT)
 MARKER_ARRAY = MessageKind(
     "marker_array", "visualization_msgs/msg/MarkerArray", Qos(10),
-    lambda model, msg, t, topic: model.on_marker_array(msg, t),
+    lambda model, topic, options: model.on_marker_array, display="MarkerArray", auto=True,
     fast=ArrayDecoder, layout={"markers": "sequence<visualization_msgs/Marker>"},
     supersedes=_array_superseded)
 ROBOT_DESCRIPTION = MessageKind(
     "robot_description", "std_msgs/msg/String", Qos(1, transient_local=True),
-    lambda model, msg, t, topic: model.on_robot_description(msg, topic),
-    fast=lambda _: _Fn(decode_string), layout=STRING_LAYOUT)
+    lambda model, topic, options: lambda msg, t: model.on_robot_description(msg, topic),
+    display="RobotModel", fast=lambda _: _Fn(decode_string), layout=STRING_LAYOUT)
 
 KINDS: dict[str, MessageKind] = {k.name: k for k in (TF, TF_STATIC, MARKER, MARKER_ARRAY,
                                                       ROBOT_DESCRIPTION)}
+# display type -> the kind its topic is read as
+BY_DISPLAY: dict[str, MessageKind] = {k.display: k for k in KINDS.values() if k.display}
+# message type -> the kind ``displays.auto`` shows a topic of that type as
+AUTO: dict[str, MessageKind] = {k.msgtype: k for k in KINDS.values() if k.auto}
 
 TF_TOPIC, TF_STATIC_TOPIC = "/tf", "/tf_static"
 
 
-def subscriptions(options: ViewOptions) -> list[tuple[str, MessageKind]]:
-    """(topic, kind) for every input the node's parameters ask for, each topic once."""
-    subs: dict[str, MessageKind] = {TF_TOPIC: TF, TF_STATIC_TOPIC: TF_STATIC}
+@dataclass(frozen=True)
+class Subscription:
+    """A topic the viewer shows: its kind and the options of its display."""
+
+    topic: str
+    kind: MessageKind
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def subscriptions(options: ViewOptions) -> list[Subscription]:
+    """The topics the node's parameters ask for, each once: TF, the configured displays
+    (``displays.<name>``), the marker topics and the robot description."""
+    subs: dict[str, Subscription] = {TF_TOPIC: Subscription(TF_TOPIC, TF),
+                                     TF_STATIC_TOPIC: Subscription(TF_STATIC_TOPIC, TF_STATIC)}
+    for d in options.displays:
+        kind = BY_DISPLAY.get(d.type)
+        if kind is not None and d.enabled and d.topic:
+            subs.setdefault(d.topic, Subscription(d.topic, kind, d.options))
     for topic in options.marker_topics:
-        subs.setdefault(topic, MARKER)
+        subs.setdefault(topic, Subscription(topic, MARKER))
     for topic in options.marker_array_topics:
-        subs.setdefault(topic, MARKER_ARRAY)
+        subs.setdefault(topic, Subscription(topic, MARKER_ARRAY))
     if options.robot_description_topic and not options.robot_description_file:
-        subs.setdefault(options.robot_description_topic, ROBOT_DESCRIPTION)
-    return list(subs.items())
+        subs.setdefault(options.robot_description_topic,
+                        Subscription(options.robot_description_topic, ROBOT_DESCRIPTION))
+    return list(subs.values())
+
+
+def auto_subscription(options: ViewOptions, topic: str, msgtype: str) -> Subscription | None:
+    """The display ``displays.auto`` gives a topic found with ``msgtype`` (rviz's default
+    options); None when auto is off, the type has no display, or the topic is hidden."""
+    kind = AUTO.get(msgtype)
+    if not options.auto_displays or kind is None or topic in options.hidden_topics:
+        return None
+    dtype = DISPLAY_TYPES.get(kind.display or "")
+    return Subscription(topic, kind, dtype.defaults() if dtype is not None else {})

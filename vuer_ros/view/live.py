@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from typing import Any, Callable, Coroutine
@@ -37,7 +38,7 @@ from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import RobotDescription, read_urdf_file
 from ..server.logs import ThrottledLog
 from .inbox import Inbox
-from .kinds import MessageKind, subscriptions
+from .kinds import Subscription, subscriptions
 from .options import ViewOptions
 from .player import FallbackDecode, ScenePlayer
 from .publisher import FramePublisher, FrameSink, RenderedFrame
@@ -70,9 +71,10 @@ class LiveView:
         self.player = ScenePlayer(options,
                                   resolve_mesh=MeshResolver(self.session.mount, options.mesh_roots),
                                   fallback_decode=fallback_decode)
-        self.subscriptions: list[tuple[str, MessageKind]] = subscriptions(options)
-        for topic, kind in self.subscriptions:
-            self.player.add_topic(topic, kind)
+        self.subscriptions: list[Subscription] = subscriptions(options)
+        for sub in self.subscriptions:
+            self.player.add_topic(sub.topic, sub.kind, options=sub.options)
+        self._new_topics: queue.SimpleQueue[Subscription] = queue.SimpleQueue()
         self._inbox = Inbox(lambda topic: self._limit(topic))
         self._robot_file: RobotDescription | UrdfError | None = None
         if options.robot_description_file:
@@ -147,6 +149,17 @@ class LiveView:
             except RuntimeError:  # loop closed: shutting down
                 pass
 
+    def add_topic(self, sub: Subscription) -> None:
+        """Show one more topic (one found in the ROS graph: displays.auto); any thread.
+        Call it before the topic's messages can be submitted."""
+        self.subscriptions.append(sub)
+        self._new_topics.put(sub)
+
+    def _adopt_new_topics(self) -> None:
+        while not self._new_topics.empty():
+            sub = self._new_topics.get_nowait()
+            self.player.add_topic(sub.topic, sub.kind, options=sub.options)
+
     def configure(self, settings: RenderSettings) -> None:
         """Replace the render settings (validated by the caller with ``check()``)."""
         self._call(self._set_settings, settings)
@@ -215,6 +228,7 @@ class LiveView:
         traffic stay responsive while a backlog is worked off); before a drain
         (``budget_s`` None) it applies everything."""
         self._wake_pending = False   # before draining: a submit racing with us schedules again
+        self._adopt_new_topics()
         inbox, player, stats = self._inbox, self.player, self.stats
         if not inbox:
             return

@@ -43,8 +43,9 @@ from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import read_urdf_file
 from .errors import FrameError, RendererError, RobotModelError, TopicError
 from .image_fields import camera_tf_fields
-from .kinds import MARKER, MARKER_ARRAY, ROBOT_DESCRIPTION, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC
-from .kinds import MessageKind
+from ..displays import DISPLAY_TYPES
+from .kinds import (AUTO, MARKER, MARKER_ARRAY, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC, MessageKind,
+                    Subscription, auto_subscription, subscriptions)
 from .options import RenderOptions, absolute_topic
 from .player import ScenePlayer
 from .render_session import RenderSession
@@ -163,72 +164,80 @@ class RenderSummary:
 # -- planning -----------------------------------------------------------------------------------------
 @dataclass
 class Plan:
-    topics: dict[str, MessageKind]    # recorded topic -> the kind it is shown as
+    topics: dict[str, Subscription]   # recorded topic -> what it is shown as
     clock: TickClock
     copy_until: int | None            # copy input messages before this time (None: all)
 
     @property
     def marker_topics(self) -> list[str]:
-        return sorted(t for t, k in self.topics.items() if k in (MARKER, MARKER_ARRAY))
+        return sorted(t for t, s in self.topics.items() if s.kind in (MARKER, MARKER_ARRAY))
 
 
-def _marker_topics(recording: Recording, options: RenderOptions) -> dict[str, MessageKind]:
-    """Marker topics to show -> their kind, by the recording's types."""
+def _shown_as(topic: str, have: str, want: MessageKind) -> MessageKind | None:
+    """The kind a configured topic is shown as, given the type it was recorded with (a
+    Marker topic listed as MarkerArray renders as what it is; other types are not shown)."""
+    if have == want.msgtype:
+        return want
+    kind = AUTO.get(have)
+    if kind is None or want not in (MARKER, MARKER_ARRAY) or kind not in (MARKER, MARKER_ARRAY):
+        logger.warning("%s is a %s, not a %s topic; not rendered", topic, have, want.label)
+        return None
+    logger.warning("%s is a %s topic, listed as %s; rendering it as what it is", topic,
+                   kind.label, want.label)
+    return kind
+
+
+def choose_topics(recording: Recording, options: RenderOptions) -> dict[str, Subscription]:
+    """Recorded topic -> what it is shown as: TF, the topics ``--topics`` names, or else the
+    configured displays and marker topics, the robot description, and (``displays.auto``)
+    every other topic of a type with a display."""
     types = recording.topic_types()
-    kinds = {MARKER.msgtype: MARKER, MARKER_ARRAY.msgtype: MARKER_ARRAY}
-    available = sorted(t for t, ty in types.items() if ty in kinds)
-    hint = (f"its marker topics: {', '.join(available)}" if available
-            else "it has no visualization_msgs Marker/MarkerArray topics")
-    chosen: dict[str, MessageKind] = {}
+    chosen: dict[str, Subscription] = {}
+    for topic, kind in ((TF_TOPIC, TF), (TF_STATIC_TOPIC, TF_STATIC)):
+        if types.get(topic) == kind.msgtype:
+            chosen[topic] = Subscription(topic, kind)
+    shown = sorted(t for t, ty in types.items() if ty in AUTO)
+    hint = (f"topics it can show: {', '.join(shown)}" if shown
+            else "it has no topics of a type vuer_ros shows")
     if options.topics is not None:
         for topic in options.topics:
             if topic not in types:
                 raise TopicError(f"topic {topic} is not in bag {recording.path} ({hint}); "
                                  "pass topics that are to --topics")
-            if types[topic] not in kinds:
+            kind = AUTO.get(types[topic])
+            if kind is None:
                 raise TopicError(f"topic {topic} is a {types[topic]}, not a visualization_msgs "
-                                 f"Marker or MarkerArray ({hint}); drop it from --topics")
-            chosen[topic] = kinds[types[topic]]
-        return chosen
-    listed = [(t, MARKER) for t in options.marker_topics] + \
-             [(t, MARKER_ARRAY) for t in options.marker_array_topics]
-    for topic, want in listed:
-        have = types.get(topic)
-        if have is None:
-            if options.topics_from_config:
-                logger.warning("marker topic %s (from the config) is not in the bag (%s)", topic, hint)
-            continue
-        if have not in kinds:
-            logger.warning("%s is a %s, not a marker topic; not rendered", topic, have)
-            continue
-        if have != want.msgtype:
-            logger.warning("%s is a %s topic, listed as %s; rendering it as what it is", topic,
-                           kinds[have].label, want.label)
-        chosen[topic] = kinds[have]
-    left_out = [t for t in available if t not in chosen]
-    if left_out:
-        logger.warning("marker topics not rendered: %s (pass --topics to choose them)",
-                       ", ".join(left_out))
-    return chosen
-
-
-def choose_topics(recording: Recording, options: RenderOptions) -> dict[str, MessageKind]:
-    """Recorded topic -> the kind it is shown as (TF, markers, the robot description)."""
-    types = recording.topic_types()
-    topics: dict[str, MessageKind] = {}
-    for topic, kind in ((TF_TOPIC, TF), (TF_STATIC_TOPIC, TF_STATIC)):
-        if types.get(topic) == kind.msgtype:
-            topics[topic] = kind
-    topics.update(_marker_topics(recording, options))
-    robot = options.view.robot_description_topic
-    if robot and not options.urdf:
-        robot = absolute_topic(robot)
-        if types.get(robot) == ROBOT_DESCRIPTION.msgtype:
-            topics[robot] = ROBOT_DESCRIPTION
-    if not topics:
+                                 f"marker or another type vuer_ros shows ({hint}); drop it from "
+                                 "--topics")
+            chosen[topic] = Subscription(topic, kind, DISPLAY_TYPES[kind.display or ""].defaults())
+    else:
+        for sub in subscriptions(options.view):
+            if sub.kind in (TF, TF_STATIC):
+                continue
+            topic = absolute_topic(sub.topic)
+            have = types.get(topic)
+            if have is None:
+                if options.topics_from_config and sub.kind in (MARKER, MARKER_ARRAY):
+                    logger.warning("marker topic %s (from the config) is not in the bag (%s)",
+                                   topic, hint)
+                continue
+            kind = _shown_as(topic, have, sub.kind)
+            if kind is not None:
+                chosen[topic] = Subscription(topic, kind, sub.options)
+        for topic in shown:
+            if topic not in chosen:
+                auto = auto_subscription(options.view, topic, types[topic])
+                if auto is not None:
+                    chosen[topic] = auto
+        left_out = [t for t in shown if t not in chosen and t not in options.view.hidden_topics]
+        if left_out:
+            logger.warning("topics not rendered: %s (displays.auto is off; list them as displays "
+                           "or pass --topics)", ", ".join(left_out))
+    if not chosen:
         raise TopicError(f"nothing to render: bag {recording.path} has no /tf, /tf_static or "
-                         f"marker topics (it has {', '.join(sorted(types)) or 'none'})")
-    return topics
+                         f"topics of a type vuer_ros shows (it has "
+                         f"{', '.join(sorted(types)) or 'none'})")
+    return chosen
 
 
 def window(recording: Recording, options: RenderOptions) -> TickClock:
@@ -341,8 +350,8 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     keys: dict[int, str] = {}          # connection id -> the player's topic key
     stores: dict[str, Typestore] = {}
     for conn in recording.connections:
-        kind = the_plan.topics.get(conn.topic)
-        if kind is None or conn.msgtype != kind.msgtype:
+        sub = the_plan.topics.get(conn.topic)
+        if sub is None or conn.msgtype != sub.kind.msgtype:
             continue
         store = recording.typestore_for(conn)
         key = conn.topic
@@ -350,7 +359,7 @@ async def render_recording(recording: Recording, options: RenderOptions, session
             key = f"{conn.topic} (connection {conn.id})"   # another definition on the same topic
         if key not in stores:
             stores[key] = store
-            player.add_topic(key, kind, store)
+            player.add_topic(key, sub.kind, store, sub.options)
         keys[conn.id] = key
 
     copying = outputs.wants_copies

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..config import ConfigError, read_params_file, viewer_params
+from ..displays import AUTO, DisplayConfig, display_configs
 from ..render.settings import RenderSettings
 from ..scene.frame_id import frame_id
 
@@ -71,6 +72,13 @@ class ViewOptions:
     scene_rate: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8012
+    displays: tuple[DisplayConfig, ...] = ()     # listed under displays.<name> (displays.py)
+    auto_displays: bool = True                   # displays.auto
+
+    @property
+    def hidden_topics(self) -> frozenset[str]:
+        """Topics of displays listed with ``enabled: false``: never shown."""
+        return frozenset(d.topic for d in self.displays if not d.enabled and d.topic)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, headless: bool | None = None,
@@ -88,7 +96,9 @@ class ViewOptions:
                    mesh_roots=tuple(str(r) for r in params["mesh_roots"]),
                    max_marker_points=int(params["max_marker_points"]),
                    grid=bool(params["grid"]), scene_rate=max(float(params["scene_rate"]), 1.0),
-                   host=str(params["host"]), port=int(params["port"]))
+                   host=str(params["host"]), port=int(params["port"]),
+                   displays=tuple(display_configs(params)),
+                   auto_displays=bool(params.get(AUTO, True)))
 
 
 def _unique(topics: Any) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from rosbags.typesys.store import Typestore
@@ -39,7 +39,8 @@ from ..scene.errors import UrdfError
 from ..scene.markers import MeshResolver
 from ..scene.transform import Transform
 from ..scene.urdf import RobotDescription
-from .kinds import MessageKind
+from ..displays import DISPLAY_TYPES
+from .kinds import Handler, MessageKind
 from .options import ViewOptions
 
 logger = logging.getLogger("vuer_ros.view")
@@ -55,7 +56,9 @@ FallbackDecode = Callable[[str, bytes], Any]
 class _Topic:
     kind: MessageKind
     decoder: Decoder
+    options: Mapping[str, Any]    # its display's options (displays.py)
     kept: deque[Any] | None       # transient-local topics: their messages, to apply again
+    handler: Handler | None = None   # what ``kind.attach`` gave, on the current model
 
 
 class ScenePlayer:
@@ -87,11 +90,17 @@ class ScenePlayer:
         return self.model.fixed_frame
 
     # -- inputs -------------------------------------------------------------------------------
-    def add_topic(self, topic: str, kind: MessageKind, store: Typestore | None = None) -> None:
+    def add_topic(self, topic: str, kind: MessageKind, store: Typestore | None = None,
+                  options: Mapping[str, Any] | None = None) -> None:
         """Accept messages of ``kind`` on ``topic``, written with ``store``'s definitions
-        (a bag's; None: Jazzy's, as live)."""
+        (a bag's; None: Jazzy's, as live), shown with these display ``options``
+        (default: its display type's)."""
+        if options is None:
+            dtype = DISPLAY_TYPES.get(kind.display or "")
+            options = dtype.defaults() if dtype is not None else {}
         kept = deque(maxlen=kind.qos.depth * 10) if kind.qos.transient_local else None
-        self._topics[topic] = _Topic(kind, kind.decoder(self.options.max_marker_points, store), kept)
+        self._topics[topic] = _Topic(kind, kind.decoder(self.options.max_marker_points, store),
+                                     options, kept)
 
     def kind_of(self, topic: str) -> MessageKind | None:
         t = self._topics.get(topic)
@@ -125,11 +134,13 @@ class ScenePlayer:
         t = self._topics[topic]
         if t.kept is not None:
             t.kept.append((msg, receive_ns))
-        self._apply(topic, t.kind, msg, receive_ns)
+        self._apply(topic, t, msg, receive_ns)
 
-    def _apply(self, topic: str, kind: MessageKind, msg: Any, receive_ns: int) -> None:
+    def _apply(self, topic: str, t: _Topic, msg: Any, receive_ns: int) -> None:
         try:
-            kind.apply(self.model, msg, receive_ns, topic)
+            if t.handler is None:   # the first message on this model: its display is made
+                t.handler = t.kind.attach(self.model, topic, t.options)
+            t.handler(msg, receive_ns)
         except Exception as e:  # bad input never stops the others
             self.problems.report(("input", topic, type(e).__name__), "exception",
                                  f"{topic}: a message could not be applied "
@@ -182,8 +193,9 @@ class ScenePlayer:
         self.model = self._new_model(self.model.fixed_frame)
         self.resets += 1
         for topic, t in self._topics.items():
+            t.handler = None
             for msg, receive_ns in t.kept or ():
-                self._apply(topic, t.kind, msg, receive_ns)
+                self._apply(topic, t, msg, receive_ns)
         if self._robot_file is not None:
             self.model.on_robot_description(self._robot_file, "robot_description_file")
 
