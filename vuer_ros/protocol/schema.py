@@ -233,6 +233,14 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     _light("PointLight", "Light from the node's position in every direction.", 1,
            PropSpec("distance", "number", 0, "range in metres; 0: no limit"),
            PropSpec("decay", "number", 2, "falls off as 1 / distance^decay (2: physical)")),
+
+    # --- ROS displays: TF axes ---------------------------------------------------
+
+    # --- ROS displays: point clouds and laser scans ------------------------------
+
+    # --- ROS displays: maps -------------------------------------------------------
+
+    # --- ROS displays: paths, poses, points, polygons, odometry -------------------
 )
 
 BY_TAG: dict[str, ElementSpec] = {e.tag: e for e in ELEMENTS}

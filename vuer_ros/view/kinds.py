@@ -113,30 +113,45 @@ def _array_superseded(current: Any, later: Any) -> bool:
     return True
 
 
-TF = MessageKind(
+KINDS: dict[str, MessageKind] = {}
+
+
+def _kind(*args: Any, **kw: Any) -> MessageKind:
+    kind = MessageKind(*args, **kw)
+    assert kind.name not in KINDS, kind.name
+    KINDS[kind.name] = kind
+    return kind
+
+
+# -- TF, markers, the robot model --------------------------------------------------------------
+TF = _kind(
     "tf", "tf2_msgs/msg/TFMessage", Qos(100),
     lambda model, topic, options: lambda msg, t: model.on_tf(msg, False),
     fast=lambda _: _Fn(decode_tf), layout=TF_LAYOUT)
-TF_STATIC = MessageKind(
+TF_STATIC = _kind(
     "tf_static", "tf2_msgs/msg/TFMessage", Qos(100, transient_local=True),
     lambda model, topic, options: lambda msg, t: model.on_tf(msg, True),
     fast=lambda _: _Fn(decode_tf), layout=TF_LAYOUT)
-MARKER = MessageKind(
+MARKER = _kind(
     "marker", "visualization_msgs/msg/Marker", Qos(100),
     lambda model, topic, options: model.on_marker, display="Marker", auto=True,
     fast=MarkerDecoder, layout=MARKER_LAYOUT)
-MARKER_ARRAY = MessageKind(
+MARKER_ARRAY = _kind(
     "marker_array", "visualization_msgs/msg/MarkerArray", Qos(10),
     lambda model, topic, options: model.on_marker_array, display="MarkerArray", auto=True,
     fast=ArrayDecoder, layout={"markers": "sequence<visualization_msgs/Marker>"},
     supersedes=_array_superseded)
-ROBOT_DESCRIPTION = MessageKind(
+ROBOT_DESCRIPTION = _kind(
     "robot_description", "std_msgs/msg/String", Qos(1, transient_local=True),
     lambda model, topic, options: lambda msg, t: model.on_robot_description(msg, topic),
     display="RobotModel", fast=lambda _: _Fn(decode_string), layout=STRING_LAYOUT)
 
-KINDS: dict[str, MessageKind] = {k.name: k for k in (TF, TF_STATIC, MARKER, MARKER_ARRAY,
-                                                      ROBOT_DESCRIPTION)}
+# -- point clouds and laser scans -------------------------------------------------------------
+
+# -- maps -------------------------------------------------------------------------------------
+
+# -- paths, poses, points, polygons, odometry -------------------------------------------------
+
 # display type -> the kind its topic is read as
 BY_DISPLAY: dict[str, MessageKind] = {k.display: k for k in KINDS.values() if k.display}
 # message type -> the kind ``displays.auto`` shows a topic of that type as
