@@ -68,8 +68,8 @@ class Marker:
     color: ColorRGBA
     lifetime: Time
     frame_locked: bool
-    points: np.ndarray
-    colors: np.ndarray
+    points: np.ndarray | _Count      # _Count: a list over the limit, never decoded
+    colors: np.ndarray | _Count
     texture_resource: str
     text: str
     mesh_resource: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgpack  # type: ignore[import-untyped]  # ships no type information
+import msgpack
 
 from .events import ClientEvent
 

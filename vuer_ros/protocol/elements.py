@@ -60,9 +60,10 @@ class Element:
     tag: ClassVar[str] = "Element"
     default_key: ClassVar[str | None] = None
 
-    def __init__(self, *children: Element | dict | str, key: str | None = None, **props: Any):
+    def __init__(self, *children: Element | dict[str, Any] | str, key: str | None = None,
+                 **props: Any):
         self.key: str = key or self.default_key or f"{self.tag.lower()}-{next(_key_counter)}"
-        self.children: list[Element | dict | str] = list(children)
+        self.children: list[Element | dict[str, Any] | str] = list(children)
         self.props: dict[str, Any] = props
 
     def __getattr__(self, name: str) -> Any:
@@ -87,7 +88,7 @@ class Element:
     _serialize = to_wire  # the name vuer uses
 
 
-def to_wire_node(node: Element | dict | str) -> Any:
+def to_wire_node(node: Element | dict[str, Any] | str) -> Any:
     if isinstance(node, Element):
         return node.to_wire()
     if isinstance(node, dict):

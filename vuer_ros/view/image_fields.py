@@ -32,7 +32,7 @@ from ..render.camera import RenderCamera
 try:
     import cv2
 except ImportError:  # pragma: no cover - opencv is in requirements; PIL is the fallback
-    cv2 = None
+    cv2 = None  # type: ignore[assignment]
 
 JPEG_FORMAT = "rgb8; jpeg compressed bgr8"
 NS_PER_S = 1_000_000_000

@@ -42,7 +42,8 @@ from .kinds import Subscription, subscriptions
 from .options import ViewOptions
 from .player import FallbackDecode, ScenePlayer
 from .publisher import FramePublisher, FrameSink, RenderedFrame
-from .render_session import RendererError, RenderSession
+from .errors import RendererError
+from .render_session import RenderSession
 from .stats import RenderStats, StatsReport
 
 logger = logging.getLogger("vuer_ros.view")

@@ -204,12 +204,13 @@ def choose_topics(recording: Recording, options: RenderOptions) -> dict[str, Sub
             if topic not in types:
                 raise TopicError(f"topic {topic} is not in bag {recording.path} ({hint}); "
                                  "pass topics that are to --topics")
-            kind = AUTO.get(types[topic])
-            if kind is None:
+            found = AUTO.get(types[topic])
+            if found is None:
                 raise TopicError(f"topic {topic} is a {types[topic]}, not a visualization_msgs "
                                  f"marker or another type vuer_ros shows ({hint}); drop it from "
                                  "--topics")
-            chosen[topic] = Subscription(topic, kind, DISPLAY_TYPES[kind.display or ""].defaults())
+            chosen[topic] = Subscription(topic, found,
+                                         DISPLAY_TYPES[found.display or ""].defaults())
     else:
         for sub in subscriptions(options.view):
             if sub.kind in (TF, TF_STATIC):
@@ -221,9 +222,9 @@ def choose_topics(recording: Recording, options: RenderOptions) -> dict[str, Sub
                     logger.warning("marker topic %s (from the config) is not in the bag (%s)",
                                    topic, hint)
                 continue
-            kind = _shown_as(topic, have, sub.kind)
-            if kind is not None:
-                chosen[topic] = Subscription(topic, kind, sub.options)
+            shown_as = _shown_as(topic, have, sub.kind)
+            if shown_as is not None:
+                chosen[topic] = Subscription(topic, shown_as, sub.options)
         for topic in shown:
             if topic not in chosen:
                 auto = auto_subscription(options.view, topic, types[topic])

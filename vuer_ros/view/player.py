@@ -98,7 +98,8 @@ class ScenePlayer:
         if options is None:
             dtype = DISPLAY_TYPES.get(kind.display or "")
             options = dtype.defaults() if dtype is not None else {}
-        kept = deque(maxlen=kind.qos.depth * 10) if kind.qos.transient_local else None
+        kept: deque[Any] | None = \
+            deque(maxlen=kind.qos.depth * 10) if kind.qos.transient_local else None
         self._topics[topic] = _Topic(kind, kind.decoder(self.options.max_marker_points, store),
                                      options, kept)
 
