@@ -2,7 +2,6 @@
 node, and refuses, before producing any action, when rviz2 or the file is missing (run
 against the stand-ins of launch/launch_ros in test_launch_config.py)."""
 
-import pytest
 from test_launch_config import _nodes, _refused, install_package, launch_module, prefix  # noqa: F401
 
 

@@ -1,6 +1,8 @@
 """The ROS 2 side of vuer_ros: the only package that imports rclpy.
 
 - ``viewer_node``: :class:`ViewerNode` and ``main`` (console script ``viewer``);
+- ``lifecycle``: rclpy.init and a stop on SIGINT/SIGTERM that further signals cannot
+  cut short, for the viewer's and the demo's main;
 - ``render_loop``: the asyncio thread owning the scene model, the server and the
   renderer (no rclpy);
 - ``marker_cdr``: fast Marker/MarkerArray decoding from raw CDR (no rclpy);

@@ -7,8 +7,9 @@ Python's default that handler raises KeyboardInterrupt wherever the main thread 
 a second SIGINT (Ctrl-C twice; ``ros2 launch`` forwarding SIGINT to a node the terminal
 already signalled; launch's SIGTERM escalation) landed inside the node's cleanup: exit
 code -2, and Chromium or its profile left behind. :class:`RosProgram` installs, before
-rclpy.init, a handler that only records the signal: the spin still ends through the
-context, the cleanup always runs to its end, and a stop by signal exits with 0.
+rclpy.init, a handler that only records the signal (and says ``<program>: SIGINT:
+stopping``; a repeat is noted once); :meth:`RosProgram.spin` ends at the signal; the
+cleanup always runs to its end, and a stop by signal exits with 0.
 
 It owns the process's SIGINT and SIGTERM from :meth:`RosProgram.init` to exit: it is for
 a program's main (``viewer``, ``vuer-ros demo``), not for library code.
@@ -24,6 +25,8 @@ from types import FrameType
 from typing import Sequence
 
 import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 try:
@@ -32,6 +35,7 @@ except ImportError:  # pragma: no cover
     RCLError = RuntimeError  # type: ignore[misc,assignment]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SPIN_SLICE_S = 0.1   # the longest a stop signal waits for the spin to notice it
 
 # exit codes: a stop by signal is a normal end
 OK, FAILED, BAD_ARGUMENTS = 0, 1, 2
@@ -47,7 +51,7 @@ class RosProgram:
         program = RosProgram("vuer_ros viewer")
         try:
             program.init(argv)
-            node = ...; rclpy.spin(node)
+            node = ...; program.spin(node)
         except BaseException as e:
             code = program.exit_code(e)
         finally:
@@ -85,10 +89,23 @@ class RosProgram:
         if self.stopping:   # signalled before rclpy's handlers were there
             rclpy.try_shutdown()
 
+    def spin(self, node: Node) -> None:
+        """Run the node's callbacks until a stop signal or the context's shutdown.
+
+        Not rclpy.spin: rclpy's handler wakes the executor before it shuts the context
+        down, and an executor woken with nothing to do while the context is still ok
+        waits again, for good if nothing else wakes it (a sim-time node without /clock).
+        Waiting in slices, with the signal checked between them, cannot miss the stop."""
+        executor = rclpy.get_global_executor()
+        executor.add_node(node)
+        try:
+            while not self.stopping and executor.context.ok():
+                executor.spin_once(timeout_sec=SPIN_SLICE_S)
+        finally:
+            executor.remove_node(node)
+
     def exit_code(self, error: BaseException | None) -> int:
         """The exit code for how the program ended; says why on stderr when it failed."""
-        from rclpy.executors import ExternalShutdownException
-
         if error is None or isinstance(error, (KeyboardInterrupt, ExternalShutdownException)):
             return OK
         if isinstance(error, StartupError):

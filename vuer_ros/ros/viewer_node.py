@@ -464,7 +464,7 @@ def run(args: Sequence[str] | None = None, node_factory: Any = None) -> int:
     try:
         program.init(args)
         node = (node_factory or ViewerNode)()
-        rclpy.spin(node)
+        program.spin(node)
     except BaseException as e:
         code = program.exit_code(e)
     finally:
