@@ -2,8 +2,9 @@
 rclpy client in the test process that talks to it over Fast DDS on a private
 ROS_DOMAIN_ID (localhost only).
 
-- :class:`ViewerProcess`: ``python -m vuer_ros.cli viewer --ros-args ...``; keeps its
-  stderr lines (the node's log) for assertions; stops it with SIGINT.
+- :class:`ViewerProcess`: ``python -m vuer_ros.cli viewer --ros-args ...`` (optionally in
+  a process group of its own, as a terminal's foreground job); keeps its stderr lines
+  (the node's log) for assertions; stops it with SIGINT.
 - :class:`RosClient`: publishers for /tf, /tf_static, markers; subscribers for
   the images, camera_info and /tf_static; its own executor thread.
 - Message builders (rclpy messages) and image helpers (colour masks, centroids).
@@ -49,7 +50,8 @@ class ViewerProcess:
     """The viewer node as users run it: ``python -m vuer_ros.cli viewer --ros-args ...``."""
 
     def __init__(self, env: dict[str, str], params: dict[str, Any] | None = None,
-                 extra_args: Sequence[str] = (), command: Sequence[str] | None = None) -> None:
+                 extra_args: Sequence[str] = (), command: Sequence[str] | None = None,
+                 new_session: bool = False) -> None:
         args = ["--ros-args"]
         for name, value in (params or {}).items():
             args += ["-p", f"{name}:={format_param(value)}"]
@@ -58,7 +60,7 @@ class ViewerProcess:
         self.cmd = cmd + args
         self.proc = subprocess.Popen(self.cmd, env=env, cwd=str(REPO), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     errors="replace")
+                                     errors="replace", start_new_session=new_session)
         self.lines: list[str] = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._pump, daemon=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -103,17 +104,40 @@ def test_launch_file_declares_its_arguments_and_loads_the_config():
 
 
 # -- the launch file, run against stand-ins of launch / launch_ros -----------------------------------
+# The launch file's own checks (ament_index_python, yaml) are real; its packages live in a
+# throwaway ament prefix laid out as colcon installs them.
 class _Recorded:
+    created: list["_Recorded"] = []
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.args, self.kwargs = args, kwargs
+        _Recorded.created.append(self)
+
+
+class _Performed(_Recorded):
+    def perform(self, context: dict[str, Any]) -> str:
+        raise NotImplementedError
 
 
 class _LaunchConfiguration:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def perform(self, context: dict[str, str]) -> str:
-        return context[self.name]
+    def perform(self, context: dict[str, Any]) -> str:
+        value = context[self.name]
+        return value if isinstance(value, str) else value.perform(context)
+
+
+class _FindPackageShare(_Performed):
+    def perform(self, context: dict[str, Any]) -> str:
+        from ament_index_python.packages import get_package_share_directory
+        return get_package_share_directory(self.args[0])
+
+
+class _PathJoinSubstitution(_Performed):
+    def perform(self, context: dict[str, Any]) -> str:
+        parts = self.args[0]
+        return os.path.join(*(p if isinstance(p, str) else p.perform(context) for p in parts))
 
 
 def _stub_modules() -> dict[str, types.ModuleType]:
@@ -124,14 +148,45 @@ def _stub_modules() -> dict[str, types.ModuleType]:
     for name in ("DeclareLaunchArgument", "OpaqueFunction"):
         setattr(mods["launch.actions"], name, type(name, (_Recorded,), {}))
     mods["launch.substitutions"].LaunchConfiguration = _LaunchConfiguration
-    mods["launch.substitutions"].PathJoinSubstitution = type("PathJoinSubstitution", (_Recorded,), {})
+    mods["launch.substitutions"].PathJoinSubstitution = _PathJoinSubstitution
     mods["launch_ros.actions"].Node = type("Node", (_Recorded,), {})
-    mods["launch_ros.substitutions"].FindPackageShare = type("FindPackageShare", (_Recorded,), {})
+    mods["launch_ros.substitutions"].FindPackageShare = _FindPackageShare
     return mods
 
 
+def install_package(prefix: Path, package: str, executables: tuple[str, ...] = (),
+                    share: dict[str, Path] | None = None) -> Path:
+    """``package`` in the ament prefix ``prefix``: its marker, lib/<package>/<executables>
+    (executable scripts) and share/<package>/<name> copies of ``share``'s files."""
+    index = prefix / "share" / "ament_index" / "resource_index" / "packages"
+    index.mkdir(parents=True, exist_ok=True)
+    (index / package).write_text("")
+    for name in executables:
+        exe = prefix / "lib" / package / name
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    for name, source in (share or {}).items():
+        target = prefix / "share" / package / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    return prefix
+
+
+VUER_ROS_SHARE = {"config/viewer.yaml": CONFIG,
+                  "config/compare.rviz": REPO / "config" / "compare.rviz"}
+
+
 @pytest.fixture
-def launch_module(monkeypatch):
+def prefix(tmp_path, monkeypatch) -> Path:
+    """An ament prefix holding vuer_ros (its viewer, config/), alone on AMENT_PREFIX_PATH."""
+    root = install_package(tmp_path / "install", "vuer_ros", ("viewer",), VUER_ROS_SHARE)
+    monkeypatch.setenv("AMENT_PREFIX_PATH", str(root))
+    return root
+
+
+@pytest.fixture
+def launch_module(monkeypatch, prefix):
     for name, mod in _stub_modules().items():
         monkeypatch.setitem(sys.modules, name, mod)
     spec = importlib.util.spec_from_file_location("viewer_launch", LAUNCH)
@@ -141,6 +196,9 @@ def launch_module(monkeypatch):
 
 
 def _nodes(launch_module, **args: str):
+    """Run the launch description's OpaqueFunction as launch would, with ``args`` given
+    as name:=value on the command line; returns (the actions it produced, the declared
+    arguments)."""
     entities = launch_module.generate_launch_description()
     declared = {e.args[0]: e for e in entities if type(e).__name__ == "DeclareLaunchArgument"}
     assert set(declared) == LAUNCH_ARGS
@@ -151,22 +209,83 @@ def _nodes(launch_module, **args: str):
     return functions[0].kwargs["function"](context), declared
 
 
-def test_launch_defaults_load_the_package_config_and_override_only_sim_time(launch_module):
-    nodes, declared = _nodes(launch_module, config="/share/vuer_ros/config/viewer.yaml")
+def _refused(launch_module, **args: str) -> str:
+    """The launch file's error for ``args``; no Node action may have been made before it."""
+    _Recorded.created.clear()
+    with pytest.raises(launch_module.ViewerLaunchError) as e:
+        _nodes(launch_module, **args)
+    made = [r.kwargs.get("executable") for r in _Recorded.created if type(r).__name__ == "Node"]
+    assert not made, f"Node actions made before the error: {made}"
+    message = str(e.value)
+    assert message.startswith("viewer.launch.py: ") and "\n" not in message, message
+    return message
+
+
+def test_launch_defaults_load_the_package_config_and_override_only_sim_time(launch_module, prefix):
+    nodes, declared = _nodes(launch_module)
     (node,) = nodes
     assert node.kwargs["package"] == "vuer_ros" and node.kwargs["executable"] == "viewer"
     assert node.kwargs["name"] == "vuer_viewer"
-    assert node.kwargs["parameters"] == ["/share/vuer_ros/config/viewer.yaml",
-                                         {"use_sim_time": False}]
+    installed = str(prefix / "share" / "vuer_ros" / "config" / "viewer.yaml")
+    assert node.kwargs["parameters"] == [installed, {"use_sim_time": False}]
     default_config = declared["config"].kwargs["default_value"]
     assert default_config.args[0][1:] == ["config", "viewer.yaml"]
     assert default_config.args[0][0].args == ("vuer_ros",)
 
 
-def test_launch_arguments_override_the_config(launch_module):
-    (node,), _ = _nodes(launch_module, config="my.yaml", port="0", headless="false",
+def test_launch_arguments_override_the_config(launch_module, tmp_path):
+    mine = tmp_path / "my.yaml"
+    mine.write_text(CONFIG.read_text())
+    (node,), _ = _nodes(launch_module, config=str(mine), port="0", headless="false",
                         use_sim_time="true")
-    assert node.kwargs["parameters"] == ["my.yaml", {"use_sim_time": True, "port": 0,
+    assert node.kwargs["parameters"] == [str(mine), {"use_sim_time": True, "port": 0,
                                                      "render.headless": False}]
-    with pytest.raises(ValueError, match="headless"):
-        _nodes(launch_module, headless="maybe")
+    (node,), _ = _nodes(launch_module, port=" 65535 ", headless="True", use_sim_time="off")
+    assert node.kwargs["parameters"][1] == {"use_sim_time": False, "port": 65535,
+                                            "render.headless": True}
+
+
+@pytest.mark.parametrize("port", ["abc", "-1", "65536", "80.0", "0x50", "²"])
+def test_a_bad_port_is_named_with_what_it_takes(launch_module, port):
+    message = _refused(launch_module, port=port)
+    assert f"port:={port!r}" in message and "0..65535 (0 = any free port)" in message
+
+
+@pytest.mark.parametrize("name", ["headless", "use_sim_time", "rviz"])
+def test_a_bad_boolean_is_named_with_what_it_takes(launch_module, name):
+    message = _refused(launch_module, **{name: "maybe"})
+    assert f"{name}:='maybe' is not a boolean" in message
+    assert f"{name}:=true or {name}:=false" in message
+
+
+def test_a_missing_config_is_refused(launch_module, tmp_path):
+    missing = tmp_path / "nowhere" / "viewer.yaml"
+    message = _refused(launch_module, config=str(missing))
+    assert f"config:={missing}: no such file" in message
+    assert "leave config unset" in message
+
+
+@pytest.mark.parametrize("text, says", [
+    ("port: [1,\n", "cannot be read as YAML"),
+    ("port: 8012\n", "is not a ROS parameters file"),
+    ("", "is not a ROS parameters file"),
+    ("vuer_viewer:\n  port: 8012\n", "is not a ROS parameters file"),
+])
+def test_a_config_that_is_no_parameters_file_is_refused(launch_module, tmp_path, text, says):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    message = _refused(launch_module, config=str(bad))
+    assert f"config:={bad}" in message and says in message
+
+
+def test_a_missing_viewer_executable_is_named(launch_module, prefix):
+    (prefix / "lib" / "vuer_ros" / "viewer").unlink()
+    message = _refused(launch_module)
+    assert str(prefix / "lib" / "vuer_ros" / "viewer") in message
+    assert "colcon build --packages-select vuer_ros" in message
+
+
+def test_the_package_missing_from_the_ament_path_is_named(launch_module, monkeypatch, tmp_path):
+    monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path / "empty"))
+    message = _refused(launch_module, config=str(CONFIG))
+    assert "the package 'vuer_ros', which is not installed" in message

@@ -1,7 +1,10 @@
 """The node as a process: clean stop on SIGTERM and Ctrl-C with nothing left
-running, use_sim_time stamps, the YAML config through --params-file, the bound
-port read back as a parameter, runtime parameter changes, rendering from a
-browser the user opened (render.headless false), and `vuer-ros demo --duration`.
+running, also when more signals arrive during the stop (Ctrl-C twice, SIGINT then
+SIGTERM, the whole process group signalled as launch without a tty does; the demo
+too), use_sim_time stamps, the YAML config through --params-file (a missing one
+refused), the bound port read back as a parameter, runtime parameter changes,
+rendering from a browser the user opened (render.headless false), and
+`vuer-ros demo --duration`.
 """
 
 from __future__ import annotations
@@ -99,6 +102,90 @@ def test_stops_cleanly_on_signals_and_stamps_with_sim_time(tmp_path, how):
         if client is not None:
             client.close()
         viewer.stop(signal.SIGKILL)
+
+
+def wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """The pids still running after waiting up to ``timeout`` for all of them to end."""
+    deadline = time.monotonic() + timeout
+    while any(process_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in pids if process_alive(p)]
+
+
+@pytest.mark.parametrize("second, whole_group", [
+    (signal.SIGINT, False),    # Ctrl-C twice
+    (signal.SIGTERM, False),   # SIGINT, then launch's escalation to SIGTERM
+    (signal.SIGINT, True),     # the terminal's SIGINT to the group, then launch forwarding one
+], ids=["sigint-twice", "sigint-then-sigterm", "sigint-twice-to-the-group"])
+def test_more_signals_during_the_stop_cannot_cut_it_short(tmp_path, second, whole_group):
+    env = ros_env(tmp_path / "log", random.randint(1, 101))
+    viewer = ViewerProcess(env, {"port": 0, "render.width": 320, "render.height": 240},
+                           new_session=whole_group)
+    try:
+        viewer.wait_for_line(r"headless renderer ready", 90)
+        children = viewer.children()
+        profiles = chromium_profiles(children)
+        assert profiles, "no Chromium under the node"
+
+        def send(sig: int) -> None:
+            if whole_group:
+                os.killpg(viewer.proc.pid, sig)
+            else:
+                viewer.proc.send_signal(sig)
+        send(signal.SIGINT)
+        viewer.wait_for_line(r"^vuer_ros viewer: SIGINT: stopping$", TIMEOUT)
+        send(second)
+        rc = viewer.proc.wait(TIMEOUT)
+        viewer.stop()
+        assert rc == 0, f"exit code {rc}; log:\n{viewer.tail()}"
+        # the second signal reached the node while it was stopping, and was let be
+        assert viewer.count(rf"^vuer_ros viewer: {signal.Signals(second).name} while stopping "
+                            r"\(after SIGINT\): finishing the cleanup first$") == 1, viewer.tail()
+        assert not wait_gone(children), "processes left behind"
+        assert not [p for p in profiles if os.path.exists(p)], "Chromium profile left behind"
+        assert "Traceback" not in viewer.log and "KeyboardInterrupt" not in viewer.log, viewer.log
+    finally:
+        viewer.stop(signal.SIGKILL)
+
+
+def test_a_missing_params_file_is_refused_before_anything_starts(tmp_path):
+    env = ros_env(tmp_path / "log", random.randint(1, 101))
+    missing = tmp_path / "nowhere.yaml"
+    viewer = ViewerProcess(env, {"port": 0}, extra_args=["--params-file", str(missing)])
+    try:
+        rc = viewer.proc.wait(TIMEOUT)
+        viewer.stop()
+        assert rc == 2, viewer.log
+        assert viewer.lines == [f"vuer_ros viewer: --params-file {missing}: no such file; give "
+                                "the path of a parameters YAML (e.g. the package's "
+                                "config/viewer.yaml)"], viewer.log
+    finally:
+        viewer.stop(signal.SIGKILL)
+
+
+def test_the_demo_stops_cleanly_on_sigint_twice(tmp_path):
+    env = ros_env(tmp_path / "log", random.randint(1, 101))
+    # ViewerProcess adds --ros-args: after `--` it goes to the demo's ROS arguments
+    demo = ViewerProcess(env, command=[sys.executable, "-m", "vuer_ros.cli", "demo", "--port", "0",
+                                       "--width", "320", "--height", "240", "--"])
+    try:
+        demo.wait_for_line(r"headless renderer ready", 90)
+        children = demo.children()
+        profiles = chromium_profiles(children)
+        assert profiles, "no Chromium under the demo"
+        demo.proc.send_signal(signal.SIGINT)
+        demo.wait_for_line(r"^vuer-ros demo: SIGINT: stopping$", TIMEOUT)
+        demo.proc.send_signal(signal.SIGINT)
+        rc = demo.proc.wait(TIMEOUT)
+        demo.stop()
+        assert rc == 0, f"exit code {rc}; log:\n{demo.tail()}"
+        assert demo.count(r"^vuer-ros demo: SIGINT while stopping") == 1, demo.tail()
+        demo.wait_for_line(r"vuer-ros demo: stopped after .* images published", 1)
+        assert not wait_gone(children), "processes left behind"
+        assert not [p for p in profiles if os.path.exists(p)], "Chromium profile left behind"
+        assert "Traceback" not in demo.log, demo.log
+    finally:
+        demo.stop(signal.SIGKILL)
 
 
 def _time(seconds: float):

@@ -10,13 +10,12 @@ achieved image rate every two seconds.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Sequence
 
 import rclpy
 from geometry_msgs.msg import Point, TransformStamped
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import ColorRGBA
@@ -24,6 +23,7 @@ from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
 from ..demo.robot import DemoMarker, DemoRobot, FrameTransform
+from .lifecycle import RosProgram
 from .viewer_node import ViewerNode
 
 STATIC_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -108,12 +108,15 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
     extra = list(ros_args)
     if extra and extra[0] != "--ros-args":
         extra = ["--ros-args", *extra]
-    rclpy.init(args=args + extra)
-    viewer = demo = None
+    program = RosProgram("vuer-ros demo")
+    viewer: ViewerNode | None = None
+    demo: DemoPublisher | None = None
+    executor: SingleThreadedExecutor | None = None
     code = 0
-    executor = SingleThreadedExecutor()
     started = time.monotonic()
     try:
+        program.init(args + extra)
+        executor = SingleThreadedExecutor()
         viewer = ViewerNode()
         demo = DemoPublisher(robot)
         executor.add_node(viewer)
@@ -135,11 +138,8 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
                 print(f"vuer-ros demo: {stats.rate():.1f} images/s (target {rate:g} Hz), "
                       f"{stats.published} published, {stats.grab_failures} failed grabs",
                       flush=True)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception as e:
-        code = 1
-        print(f"vuer-ros demo: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+    except BaseException as e:
+        code = program.exit_code(e)
     finally:
         elapsed = time.monotonic() - started
         if viewer is not None:
@@ -150,8 +150,10 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
                   flush=True)
         for node in (demo, viewer):
             if node is not None:
-                executor.remove_node(node)
+                if executor is not None:
+                    executor.remove_node(node)
                 node.destroy_node()
-        executor.shutdown()
-        rclpy.try_shutdown()
+        if executor is not None:
+            executor.shutdown()
+        program.close()
     return code

@@ -28,7 +28,6 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 from rclpy.exceptions import ParameterUninitializedException
-from rclpy.executors import ExternalShutdownException
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -54,6 +53,7 @@ from ..view.kinds import Qos, Subscription, auto_subscription
 from ..view.live import LiveView
 from ..view.options import ViewOptions, settings_from_params
 from ..render.settings import RenderSettings
+from .lifecycle import RosProgram
 from .messages import deserialize, layout_matches, message_class, to_rclpy
 
 try:
@@ -388,23 +388,22 @@ class ViewerNode(Node):
 
 
 def run(args: Sequence[str] | None = None, node_factory: Any = None) -> int:
-    """Init rclpy, spin the node until Ctrl-C / SIGTERM, stop everything; exit code."""
-    rclpy.init(args=list(args) if args is not None else None)
+    """Init rclpy, spin the node until Ctrl-C / SIGTERM, stop everything; exit code
+    (signals during the stop cannot cut it short: lifecycle.py)."""
+    program = RosProgram("vuer_ros viewer")
     node = None
     code = 0
     try:
+        program.init(args)
         node = (node_factory or ViewerNode)()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception as e:
-        code = 1
-        print(f"vuer_ros viewer: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        program.spin(node)
+    except BaseException as e:
+        code = program.exit_code(e)
     finally:
         if node is not None:
             node.shutdown()
             node.destroy_node()
-        rclpy.try_shutdown()
+        program.close()
     return code
 
 
