@@ -300,7 +300,7 @@ def _mesh_file(msg: Any, ns: str, mid: int, shown: bytes) -> tuple[str, bytes]:
     that format (unless they equal ``shown``, the bytes of the version shown now)."""
     mesh_file = getattr(msg, "mesh_file", None)    # Humble's Marker on has one
     size = len(mesh_file.data) if mesh_file is not None else 0
-    if not size:
+    if mesh_file is None or not size:
         raise _error(ns, mid, "mesh", "MESH_RESOURCE has an empty mesh_resource and no mesh_file data")
     filename = str(mesh_file.filename)
     suffix = emb.mesh_suffix(filename)
