@@ -52,6 +52,7 @@ USES_POINTS = frozenset({ARROW, LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, P
                          TRIANGLE_LIST, ARROW_STRIP})
 USES_COLORS = frozenset({LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, POINTS, TRIANGLE_LIST})
 
+
 class MeshResolver(Protocol):
     """Where the browser loads a marker's files from (scene/mesh_resolver.py's MeshResolver)."""
 
