@@ -12,6 +12,7 @@ import pytest
 from rclpy.serialization import serialize_message
 from visualization_msgs.msg import Marker as RosMarker
 from visualization_msgs.msg import MarkerArray as RosMarkerArray
+from visualization_msgs.msg import UVCoordinate
 from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 
@@ -41,10 +42,15 @@ def random_marker(rng: random.Random, i: int) -> RosMarker:
     if rng.random() < 0.5:
         m.colors = [ColorRGBA(r=rng.random(), g=rng.random(), b=rng.random(), a=rng.random())
                     for _ in range(rng.choice([0, n, 3]))]
-    m.texture_resource = rng.choice(["", "package://p/t.png"])
+    m.texture_resource = rng.choice(["", "package://p/t.png", "embedded://t.png"])
     m.texture.header.frame_id = rng.choice(["", "tex"])
+    m.texture.header.stamp.sec = rng.randrange(0, 2**31)
+    m.texture.header.stamp.nanosec = rng.randrange(0, 10**9)
     m.texture.format = rng.choice(["", "png"])
     m.texture.data = bytes(rng.randrange(256) for _ in range(rng.choice([0, 3, 17])))
+    # odd lengths before and after, so the float32 list starts at every alignment
+    m.uv_coordinates = [UVCoordinate(u=rng.uniform(-1, 2), v=rng.uniform(-1, 2))
+                        for _ in range(rng.choice([0, 1, n, 7]))]
     m.text = rng.choice(["", "hello", "ünïcode ✓"])
     m.mesh_resource = rng.choice(["", "package://vuer_ros/x.stl", "file:///tmp/a b.obj"])
     m.mesh_file.filename = rng.choice(["", "m.stl"])
@@ -73,10 +79,20 @@ def same(ros: RosMarker, got) -> None:
     assert np.array_equal(np.asarray(got.colors, dtype=np.float32).reshape(-1, 4),
                           np.float32([[c.r, c.g, c.b, c.a] for c in ros.colors]).reshape(-1, 4))
     assert got.texture_resource == ros.texture_resource
+    t, r = got.texture, ros.texture
+    assert (t.header.frame_id, t.header.stamp.sec, t.header.stamp.nanosec, t.format) == \
+        (r.header.frame_id, r.header.stamp.sec, r.header.stamp.nanosec, r.format)
+    assert isinstance(t.data, np.ndarray) and t.data.dtype == np.uint8
+    assert t.data.tobytes() == bytes(r.data)
+    uv = got.uv_coordinates
+    assert isinstance(uv, np.ndarray) and uv.dtype.kind == "f" and uv.shape == (len(ros.uv_coordinates), 2)
+    assert np.array_equal(uv.astype(np.float32),
+                          np.float32([[c.u, c.v] for c in ros.uv_coordinates]).reshape(-1, 2))
     assert got.text == ros.text
     assert got.mesh_resource == ros.mesh_resource
     assert got.mesh_file.filename == ros.mesh_file.filename
-    assert got.mesh_file.data == bytes(ros.mesh_file.data)
+    assert isinstance(got.mesh_file.data, np.ndarray) and got.mesh_file.data.dtype == np.uint8
+    assert got.mesh_file.data.tobytes() == bytes(ros.mesh_file.data)
     assert got.mesh_use_embedded_materials == ros.mesh_use_embedded_materials
 
 
@@ -193,12 +209,16 @@ def test_array_decoder_any_other_change_decodes_in_full():
     for m in base:
         m.points = [Point(x=1.0, y=2.0, z=3.0)] * 3
         m.colors = []
+        m.uv_coordinates = [UVCoordinate(u=0.25, v=0.5) for _ in range(3)]
+        m.texture.data = b"\x89PNG tex"
     changes = {
         "color": lambda m: setattr(m.color, "g", 0.123),
         "scale": lambda m: setattr(m.scale, "x", 9.5),
         "text (same length)": lambda m: setattr(m, "text", "X" * len(m.text) if m.text else "Y"),
         "a point": lambda m: m.points.__setitem__(1, Point(x=7.0, y=2.0, z=3.0)),
         "id": lambda m: setattr(m, "id", m.id ^ 1),
+        "a uv": lambda m: m.uv_coordinates.__setitem__(2, UVCoordinate(u=0.75, v=0.5)),
+        "a texture byte": lambda m: setattr(m.texture, "data", b"\x89PNG teX"),
         "action": lambda m: setattr(m, "action", 2 if m.action != 2 else 0),
         "frame_id (longer)": lambda m: setattr(m.header, "frame_id", m.header.frame_id + "abcd"),
     }

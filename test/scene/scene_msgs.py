@@ -3,6 +3,7 @@ Python, the same classes the bag renderer reads), by field name."""
 
 from __future__ import annotations
 
+import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from vuer_ros.protocol import SceneTree
@@ -25,6 +26,7 @@ Marker = T["visualization_msgs/msg/Marker"]
 MarkerArray = T["visualization_msgs/msg/MarkerArray"]
 MeshFile = T["visualization_msgs/msg/MeshFile"]
 CompressedImage = T["sensor_msgs/msg/CompressedImage"]
+UVCoordinate = T["visualization_msgs/msg/UVCoordinate"]
 
 S = 1_000_000_000
 
@@ -56,7 +58,8 @@ def color(r=1.0, g=1.0, b=1.0, a=1.0):
 def marker(type=1, ns="test", id=0, action=0, frame="map", stamp_ns=0, xyz=(0.0, 0.0, 0.0),
            q=(0.0, 0.0, 0.0, 1.0), scale=(1.0, 1.0, 1.0), rgba=(1.0, 0.0, 0.0, 1.0),
            lifetime_ns=0, frame_locked=False, points=(), colors=(), text="",
-           mesh_resource="", mesh_use_embedded_materials=False):
+           mesh_resource="", mesh_use_embedded_materials=False, texture_resource="",
+           texture=b"", texture_format="", uvs=(), mesh_file=("", b"")):
     return Marker(
         header=header(frame, stamp_ns), ns=ns, id=id, type=type, action=action,
         pose=Pose(position=Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2])),
@@ -68,10 +71,12 @@ def marker(type=1, ns="test", id=0, action=0, frame="map", stamp_ns=0, xyz=(0.0,
         frame_locked=frame_locked,
         points=[Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in points],
         colors=[color(*c) for c in colors],
-        texture_resource="",
-        texture=CompressedImage(header=header(), format="", data=b""),
-        uv_coordinates=[], text=text, mesh_resource=mesh_resource,
-        mesh_file=MeshFile(filename="", data=b""),
+        texture_resource=texture_resource,
+        texture=CompressedImage(header=header(), format=texture_format,
+                                data=np.frombuffer(texture, np.uint8)),
+        uv_coordinates=[UVCoordinate(u=float(u), v=float(v)) for u, v in uvs], text=text,
+        mesh_resource=mesh_resource,
+        mesh_file=MeshFile(filename=mesh_file[0], data=np.frombuffer(mesh_file[1], np.uint8)),
         mesh_use_embedded_materials=mesh_use_embedded_materials)
 
 

@@ -110,3 +110,35 @@ async def test_missing_bundle_gives_a_page_that_says_how_to_build_it(tmp_path, c
 def test_client_dir_env_override(monkeypatch, client_dir):
     monkeypatch.setenv("VUER_ROS_CLIENT_DIR", str(client_dir))
     assert VuerServer(port=0).static.client_dir == client_dir
+
+
+async def test_blobs_are_served_from_memory_while_their_holder_lives(tree):
+    """Bytes carried in messages: one URL per content, immutable, dropped with the last
+    element that shows them; never a file."""
+    import gc
+    import hashlib
+
+    class Holder:   # stands in for the scene element whose src is the URL
+        pass
+
+    async with VuerServer(port=0, client_dir=tree["client"]) as server:
+        blobs = server.static.blobs
+        data = b"solid embedded\nendsolid embedded\n"
+        a, b = Holder(), Holder()
+        url = blobs.hold(data, ".STL", a)
+        assert url == f"/blobs/{hashlib.sha256(data).hexdigest()}.stl"
+        assert blobs.hold(data, ".stl", b) == url and len(blobs) == 1   # the same bytes once
+        status, headers, body = await http_get(server.port, url)
+        assert (status, body) == (200, data)
+        assert headers["content-type"] == "model/stl"
+        assert "immutable" in headers["cache-control"]
+        for bad in (url + "x", "/blobs/../index.html", "/blobs/" + "0" * 64 + ".stl", "/blobs/"):
+            assert (await http_get(server.port, bad))[0] in (403, 404), bad
+        del a
+        gc.collect()
+        assert (await http_get(server.port, url))[0] == 200             # b still shows it
+        del b
+        gc.collect()
+        assert (await http_get(server.port, url))[0] == 404 and len(blobs) == 0
+        with pytest.raises(ValueError):
+            blobs.hold(data, "/../x", Holder())

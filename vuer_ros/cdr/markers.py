@@ -6,7 +6,8 @@ a whole core, and a 10-million-point marker takes minutes and gigabytes
 before anyone can refuse it. The node therefore subscribes to marker topics
 with ``raw=True`` and decodes here: fixed blocks with ``struct``, point and
 colour lists as zero-copy numpy views (``points`` is an (N, 3) float64 array,
-``colors`` (N, 4) float32), strings as ``str``. The objects expose the
+``colors`` (N, 4) float32, ``uv_coordinates`` (N, 2) float32, the bytes of
+``texture.data`` and ``mesh_file.data`` uint8), strings as ``str``. The objects expose the
 message's field names, which is all the scene model reads.
 
 Layout: ROS 2 Jazzy's Marker (with texture, uv_coordinates and mesh_file),
@@ -44,19 +45,29 @@ LAYOUT: dict[str, str] = {
 
 
 class MeshFile:
+    """visualization_msgs/MeshFile: ``data`` is a uint8 view of the file's bytes."""
+
     __slots__ = ("filename", "data")
 
-    def __init__(self, filename: str, data: bytes) -> None:
+    def __init__(self, filename: str, data: np.ndarray) -> None:
         self.filename, self.data = filename, data
 
 
+class CompressedImage:
+    """sensor_msgs/CompressedImage: ``data`` is a uint8 view of the encoded image."""
+
+    __slots__ = ("header", "format", "data")
+
+    def __init__(self, header: Header, format: str, data: np.ndarray) -> None:
+        self.header, self.format, self.data = header, format, data
+
+
 class Marker:
-    """A decoded visualization_msgs/Marker (texture and uv_coordinates are skipped:
-    rviz's TRIANGLE_LIST texturing is not drawn by the scene model)."""
+    """A decoded visualization_msgs/Marker."""
 
     __slots__ = ("header", "ns", "id", "type", "action", "pose", "scale", "color", "lifetime",
-                 "frame_locked", "points", "colors", "texture_resource", "text", "mesh_resource",
-                 "mesh_file", "mesh_use_embedded_materials")
+                 "frame_locked", "points", "colors", "texture_resource", "texture", "uv_coordinates",
+                 "text", "mesh_resource", "mesh_file", "mesh_use_embedded_materials")
 
     header: Header
     ns: str
@@ -71,6 +82,8 @@ class Marker:
     points: np.ndarray | _Count      # _Count: a list over the limit, never decoded
     colors: np.ndarray | _Count
     texture_resource: str
+    texture: CompressedImage
+    uv_coordinates: np.ndarray
     text: str
     mesh_resource: str
     mesh_file: MeshFile
@@ -84,6 +97,7 @@ class Marker:
         m.scale, m.color, m.lifetime = self.scale, self.color, self.lifetime
         m.frame_locked, m.points, m.colors = self.frame_locked, self.points, self.colors
         m.texture_resource, m.text, m.mesh_resource = self.texture_resource, self.text, self.mesh_resource
+        m.texture, m.uv_coordinates = self.texture, self.uv_coordinates
         m.mesh_file, m.mesh_use_embedded_materials = self.mesh_file, self.mesh_use_embedded_materials
         return m
 
@@ -127,6 +141,10 @@ _EMPTY_POINTS = np.zeros((0, 3))
 _EMPTY_POINTS.flags.writeable = False
 _EMPTY_COLORS = np.zeros((0, 4), dtype=np.float32)
 _EMPTY_COLORS.flags.writeable = False
+_EMPTY_UVS = np.zeros((0, 2), dtype=np.float32)
+_EMPTY_UVS.flags.writeable = False
+_EMPTY_BYTES = np.zeros(0, dtype=np.uint8)
+_EMPTY_BYTES.flags.writeable = False
 
 
 def _decode(buf: bytes, off: int, count: int, e: str, max_points: int | None,
@@ -230,22 +248,31 @@ def _decode(buf: bytes, off: int, count: int, e: str, max_points: int | None,
             m.colors = _EMPTY_COLORS
         off += 16 * n
         m.texture_resource, off = string(off)
-        # texture: sensor_msgs/CompressedImage (header, format, data): skipped
+        # texture: sensor_msgs/CompressedImage (header, format, data)
         gap = -off & 3
         if gap and pads is not None:
             pads.extend((off, gap))
         off += gap
-        _, off = string(off + 8)
-        _, off = string(off)
+        sec, nsec = time_(buf, off)
+        frame_id, off = string(off + 8)
+        fmt, off = string(off)
         n, off = seq(off, 1, False)
+        m.texture = CompressedImage(Header(Time(sec, nsec), frame_id), fmt,
+                                    np.frombuffer(buf, np.uint8, n, off) if n else _EMPTY_BYTES)
         off += n
         n, off = seq(off, 8, False)    # uv_coordinates: float32 u, v
+        if n > limit:
+            m.uv_coordinates = _Count(n)
+        elif n:
+            m.uv_coordinates = np.frombuffer(buf, f4, 2 * n, off).reshape(n, 2)
+        else:
+            m.uv_coordinates = _EMPTY_UVS
         off += 8 * n
         m.text, off = string(off)
         m.mesh_resource, off = string(off)
         filename, off = string(off)
         n, off = seq(off, 1, False)
-        m.mesh_file = MeshFile(filename, buf[off:off + n] if n else b"")
+        m.mesh_file = MeshFile(filename, np.frombuffer(buf, np.uint8, n, off) if n else _EMPTY_BYTES)
         off += n
         if off >= end:
             raise CdrError(f"truncated at byte {off}: mesh_use_embedded_materials missing")

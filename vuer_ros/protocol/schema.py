@@ -162,6 +162,10 @@ ELEMENTS: tuple[ElementSpec, ...] = (
         _packed("faces", U32, "3 per triangle; absent: every 3 vertices are a triangle (rviz TRIANGLE_LIST)"),
         _packed("colors", U8, "3 or 4 per vertex"),
         _packed("normals", F32, "3 per vertex; absent: computed"),
+        _packed("uvs", F32, "2 per vertex: texture coordinates, (0, 0) the image's top-left corner, "
+                "v downwards (as rviz); outside 0-1 the image repeats"),
+        PropSpec("texture", "string", None, "URL of a PNG or JPEG image drawn with `uvs`; it multiplies "
+                 "the material and vertex colours"),
         _material(_DOUBLE_SIDED), _material_type())),
     ElementSpec("PointCloud", "Square points of a size in metres (rviz POINTS), whatever the camera.", (
         _packed("vertices", F32, "3 per point"),
@@ -193,7 +197,8 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     # --- models by URL: axes as rviz and Foxglove show ROS meshes --------------
     _model("Obj", "An OBJ model, taken as is (the format has no axis convention)."),
     _model("Stl", "An STL model, taken as is; drawn with `material` (the format has none)."),
-    _model("Dae", "A COLLADA model: follows its `<up_axis>` (Z_UP as is, Y_UP turned so +Y becomes +Z)."),
+    _model("Dae", "A COLLADA model: follows its `<up_axis>` (Z_UP as is, Y_UP turned so +Y becomes +Z); "
+           "vuer_ros sends `upAxis: \"z\"` for ROS meshes, which rviz draws as authored."),
     _model("Glb", "A glTF binary model: Y-up by its spec, turned so +Y becomes +Z."),
 
     # --- cameras (three.js convention: looking down local -Z, +Y up) -----------

@@ -162,12 +162,17 @@ def arrow_between(key: str, start: Vec3, end: Vec3, shaft_diameter: float, head_
 
 
 def arrow_strip(key: str, points: np.ndarray, scale: Vec3, mat: Material) -> list[Element]:
-    """ARROW_STRIP: one arrow per consecutive pair of points."""
+    """ARROW_STRIP: one arrow per consecutive pair of points, each as a two-point ARROW
+    (scale.x shaft diameter, scale.y head diameter, scale.z head length clamped to the
+    arrow; 0: a quarter of it). A pair of equal points has no direction: no arrow (rviz
+    draws it with zero length)."""
     out: list[Element] = []
     pts = points.tolist()
     for i in range(len(pts) - 1):
         p0, p1 = pts[i], pts[i + 1]
         length = math.dist(p0, p1)
+        if length == 0.0:
+            continue
         head = min(max(scale[2], 0.0), length) if scale[2] > 0.0 else ARROW_STRIP_HEAD_FRACTION * length
         out += arrow_between(key, (p0[0], p0[1], p0[2]), (p1[0], p1[1], p1[2]), scale[0], scale[1],
                              head, mat, suffix=f".{i}")
@@ -216,9 +221,10 @@ def points_cloud(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray |
 
 
 def triangle_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray | None,
-                  mat: Material) -> list[Element]:
+                  mat: Material, uvs: np.ndarray | None = None) -> list[Element]:
     """TRIANGLE_LIST: ``colors`` per vertex (already expanded), alpha already
-    multiplied by the marker's; coloured meshes are unlit, as in rviz."""
+    multiplied by the marker's; coloured meshes are unlit, as in rviz. ``uvs``:
+    (N, 2) texture coordinates (the texture URL is set by the caller)."""
     n = points.shape[0]
     faces = np.arange(n, dtype=np.uint32).reshape(-1, 3)
     props: dict[str, Any] = {}
@@ -226,6 +232,8 @@ def triangle_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray 
         c8 = colors_u8(colors)
         props = {"colors": c8, "materialType": "basic"}
         mat = vertex_material(c8)
+    if uvs is not None:
+        props["uvs"] = uvs
     return [TriMesh(key=part_key(key, "body"), vertices=points.astype(np.float32), faces=faces,
                     scale=[scale[0], scale[1], scale[2]], material=mat, **props)]
 
@@ -238,8 +246,13 @@ def text(key: str, content: str, height: float, mat: Material) -> list[Element]:
 
 def mesh(key: str, tag: type[Element], url: str, scale: Vec3, use_embedded: bool,
          mat: Material | None) -> list[Element]:
+    """A mesh file (marker or URDF), with its axes as rviz takes them: rviz loads COLLADA
+    ignoring its <up_axis> (vertex coordinates as authored), so a Dae goes with
+    ``upAxis="z"``, which stops the client turning a Y_UP file; glTF is turned from Y-up
+    to Z-up (the client's default for Glb, and rviz's); STL and OBJ are taken as is."""
+    axis = {"upAxis": "z"} if tag is Dae else {}
     return [tag(key=part_key(key, "body"), src=url, scale=[scale[0], scale[1], scale[2]],
-                useEmbeddedMaterials=use_embedded, material=mat)]
+                useEmbeddedMaterials=use_embedded, material=mat, **axis)]
 
 
 def mesh_tag(uri: str) -> type[Element] | None:

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..protocol.elements import Element
+from . import embedded as emb
 from . import marker_geometry as geo
 from .errors import MarkerError
 from .frame_id import frame_id
 from .keys import marker_key
-from .msg_fields import colors_array, duration_ns, points_array, stamp_ns
+from .msg_fields import byte_string, colors_array, duration_ns, points_array, stamp_ns, uvs_array
 from .transform import Transform
 
 # Marker.type
@@ -51,8 +52,15 @@ USES_POINTS = frozenset({ARROW, LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, P
                          TRIANGLE_LIST, ARROW_STRIP})
 USES_COLORS = frozenset({LINE_STRIP, LINE_LIST, CUBE_LIST, SPHERE_LIST, POINTS, TRIANGLE_LIST})
 
-MeshResolver = Callable[[str], str]
-"""``resolve_mesh(uri) -> url`` for the browser; raises (any exception) when it cannot."""
+
+class MeshResolver(Protocol):
+    """Where the browser loads a marker's files from (scene/mesh_resolver.py's MeshResolver)."""
+
+    def __call__(self, uri: str) -> str:
+        """A mesh_resource or texture_resource URI -> URL; raises (any exception) when it cannot."""
+
+    def embed(self, data: bytes, suffix: str, owner: object) -> str:
+        """Bytes carried in the message -> the URL they are served at while ``owner`` lives."""
 
 
 @dataclass(slots=True)
@@ -76,6 +84,7 @@ class MarkerSpec:
     geom: tuple = ()
     points: np.ndarray | None = None
     colors: np.ndarray | None = None
+    uvs: np.ndarray | None = None
 
 
 def same_elements(a: list[Element], b: list[Element]) -> bool:
@@ -203,18 +212,29 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                 bad = int(np.flatnonzero(~np.isfinite(colors).all(axis=1))[0])
                 raise _error(ns, mid, "nan", f"colors[{bad}] has a non-finite value {tuple(colors[bad])}")
 
+    texture: _Texture | None = None
+    mesh_file = ("", b"")
     if mtype == TEXT_VIEW_FACING:
         geom: tuple = (mtype, scale, color, str(msg.text))
     elif mtype == MESH_RESOURCE:
-        geom = (mtype, scale, color, str(msg.mesh_resource), bool(msg.mesh_use_embedded_materials))
+        if not str(msg.mesh_resource):
+            mesh_file = _mesh_file(msg, ns, mid, prev.geom[-1] if prev is not None and prev.geom else b"")
+        geom = (mtype, scale, color, str(msg.mesh_resource), bool(msg.mesh_use_embedded_materials),
+                *mesh_file)
+    elif mtype == TRIANGLE_LIST:
+        assert points is not None
+        texture = _texture(msg, points.shape[0], resolve_mesh, ns, mid, warnings)
+        geom = (mtype, scale, color) if texture is None else \
+            (mtype, scale, color, texture.url, texture.data)
     else:
         geom = (mtype, scale, color)
     raw_points, raw_colors = points, colors
+    uvs = texture.uvs if texture is not None else None
     if mtype == ARROW_STRIP and scale[0] + scale[1] == 0.0:
         warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
                          "scale.y == 0, nothing to draw"))
     if (prev is not None and prev.geom == geom and _same_array(prev.points, points)
-            and _same_array(prev.colors, colors)):
+            and _same_array(prev.colors, colors) and _same_array(prev.uvs, uvs)):
         children, visible = prev.children, prev.visible
     elif mtype == CUBE:
         children = geo.cube(key, scale, mat)
@@ -240,7 +260,7 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
     elif mtype == TEXT_VIEW_FACING:
         children = geo.text(key, str(msg.text), scale[2], mat)
     elif mtype == MESH_RESOURCE:
-        children, visible = _mesh(msg, key, scale, color, resolve_mesh, ns, mid)
+        children, visible = _mesh(msg, key, scale, color, resolve_mesh, ns, mid, *mesh_file)
     else:
         assert points is not None
         if colors is not None:
@@ -261,7 +281,9 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
         elif mtype == POINTS:
             children = geo.points_cloud(key, points, scale, colors, mat)
         else:
-            children = geo.triangle_list(key, points, scale, colors, mat)
+            children = geo.triangle_list(key, points, scale, colors, mat, uvs)
+            if texture is not None:
+                _attach_texture(children[0], texture, resolve_mesh, ns, mid, warnings)
 
     lifetime = duration_ns(msg.lifetime)
     return MarkerSpec(ns=ns, id=mid, type=mtype, key=key,
@@ -270,31 +292,137 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                       pose=Transform((px, py, pz), (qx, qy, qz, qw)),
                       lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,
                       children=children, visible=visible, warnings=warnings,
-                      geom=geom, points=raw_points, colors=raw_colors)
+                      geom=geom, points=raw_points, colors=raw_colors, uvs=uvs)
+
+
+def _mesh_file(msg: Any, ns: str, mid: int, shown: bytes) -> tuple[str, bytes]:
+    """(suffix, bytes) of the mesh embedded in ``mesh_file``, for a marker whose
+    mesh_resource is empty; checked: a known format, within the size limit, bytes of
+    that format (unless they equal ``shown``, the bytes of the version shown now)."""
+    mesh_file = getattr(msg, "mesh_file", None)    # Humble's Marker on has one
+    size = len(mesh_file.data) if mesh_file is not None else 0
+    if mesh_file is None or not size:
+        raise _error(ns, mid, "mesh", "MESH_RESOURCE has an empty mesh_resource and no mesh_file data")
+    filename = str(mesh_file.filename)
+    suffix = emb.mesh_suffix(filename)
+    if suffix is None:
+        raise _error(ns, mid, "mesh", f"mesh_file.filename {filename!r}: its extension names no "
+                     "mesh format read here (.stl, .dae, .obj, .glb, .gltf)")
+    if size > emb.MAX_EMBEDDED_BYTES:
+        raise _error(ns, mid, "mesh", f"mesh_file {filename!r} has {size} bytes, more than the limit "
+                     f"of {emb.MAX_EMBEDDED_BYTES} (MAX_EMBEDDED_BYTES)")
+    data = byte_string(mesh_file.data)
+    problem = None if data == shown else emb.mesh_problem(data, suffix)
+    if problem is not None:
+        raise _error(ns, mid, "mesh", f"mesh_file {filename!r} is not a {suffix} mesh: {problem}")
+    return suffix, data
 
 
 def _mesh(msg: Any, key: str, scale: tuple[float, float, float],
           color: tuple[float, float, float, float], resolve_mesh: MeshResolver | None,
-          ns: str, mid: int) -> tuple[list[Element], bool]:
+          ns: str, mid: int, suffix: str, data: bytes) -> tuple[list[Element], bool]:
+    """MESH_RESOURCE from ``mesh_resource``, or from the checked ``data`` of ``mesh_file``."""
     uri = str(msg.mesh_resource)
     if not uri:
-        mesh_file = getattr(msg, "mesh_file", None)
-        if mesh_file is not None and len(getattr(mesh_file, "data", ())):
-            raise _error(ns, mid, "mesh", "MESH_RESOURCE with an embedded mesh_file is not "
-                         "supported; use mesh_resource")
-        raise _error(ns, mid, "mesh", "MESH_RESOURCE has an empty mesh_resource")
-    tag = geo.mesh_tag(uri)
-    if tag is None:
-        raise _error(ns, mid, "mesh", f"mesh_resource {uri!r} is not STL, OBJ, DAE, GLB or GLTF")
+        tag = geo.MESH_TAGS[suffix]
+        what = f"mesh_file {str(msg.mesh_file.filename)!r}"
+    else:
+        found = geo.mesh_tag(uri)
+        if found is None:
+            raise _error(ns, mid, "mesh", f"mesh_resource {uri!r} is not STL, OBJ, DAE, GLB or GLTF")
+        tag, what = found, f"mesh_resource {uri!r}"
     if resolve_mesh is None:
-        raise _error(ns, mid, "mesh",
-                     f"cannot load mesh_resource {uri!r}: no mesh resolver is configured")
-    try:
-        url = resolve_mesh(uri)
-    except Exception as e:  # the resolver says why; any failure skips this marker only
-        raise _error(ns, mid, "mesh", f"cannot load mesh_resource {uri!r}: {e}") from None
+        raise _error(ns, mid, "mesh", f"cannot load {what}: no mesh resolver is configured")
     embedded = bool(msg.mesh_use_embedded_materials)
     if embedded and color == (0.0, 0.0, 0.0, 0.0):
         # rviz: embedded materials untinted (its default material is white, opaque)
-        return geo.mesh(key, tag, url, scale, True, geo.material((1.0, 1.0, 1.0, 1.0))), True
-    return geo.mesh(key, tag, url, scale, embedded, geo.material(color)), color[3] > 0.0
+        mat, visible = geo.material((1.0, 1.0, 1.0, 1.0)), True
+    else:
+        mat, visible = geo.material(color), color[3] > 0.0
+    children = geo.mesh(key, tag, "", scale, embedded, mat)
+    try:
+        # embedded bytes are served while the element that shows them lives
+        url = resolve_mesh(uri) if uri else resolve_mesh.embed(data, suffix, children[0])
+    except Exception as e:  # the resolver says why; any failure skips this marker only
+        raise _error(ns, mid, "mesh", f"cannot load {what}: {e}") from None
+    children[0].props["src"] = url
+    return children, visible
+
+
+@dataclass(slots=True)
+class _Texture:
+    """A TRIANGLE_LIST's texture: its texture_resource, (N, 2) float32 uv coordinates,
+    and the URL it resolved to, or (``embedded://``) the image's bytes and suffix."""
+
+    uri: str
+    uvs: np.ndarray
+    url: str = ""
+    data: bytes = b""
+    suffix: str = ""
+    alpha: bool = False
+
+
+def _texture(msg: Any, n: int, resolve_mesh: MeshResolver | None, ns: str, mid: int,
+             warnings: list[tuple[str, str]]) -> _Texture | None:
+    """The texture of a TRIANGLE_LIST of ``n`` points, or None: none asked for, or one
+    that cannot be drawn (why goes to ``warnings``; the triangles are drawn without it,
+    as rviz draws them when the uv count is wrong)."""
+    uri = str(getattr(msg, "texture_resource", "") or "")
+    if not uri:
+        return None
+    label = marker_label(ns, mid)
+
+    def skip(text: str) -> None:
+        warnings.append(("texture", f"{label}: {text}; drawn without its texture"))
+
+    nuv = len(msg.uv_coordinates)
+    if nuv != n:
+        skip(f"uv_coordinates has {nuv} entries for {n} points (one per point needed)")
+        return None
+    uvs = uvs_array(msg.uv_coordinates).astype(np.float32)
+    if not np.isfinite(uvs).all():
+        bad = int(np.flatnonzero(~np.isfinite(uvs).all(axis=1))[0])
+        skip(f"uv_coordinates[{bad}] has a non-finite value {tuple(uvs[bad].tolist())}")
+        return None
+    if resolve_mesh is None:
+        skip("no resolver is configured")
+        return None
+    if not uri.startswith(emb.EMBEDDED_SCHEME):
+        try:
+            return _Texture(uri, uvs, url=resolve_mesh(uri))
+        except Exception as e:  # the resolver says why
+            skip(f"cannot load texture_resource {uri!r}: {e}")
+            return None
+    image = msg.texture
+    size = len(image.data)
+    if size > emb.MAX_EMBEDDED_BYTES:
+        skip(f"texture has {size} bytes, more than the limit of {emb.MAX_EMBEDDED_BYTES} "
+             "(MAX_EMBEDDED_BYTES)")
+        return None
+    data = byte_string(image.data)
+    info = emb.image_info(data)
+    if isinstance(info, str):
+        skip(f"texture_resource is {uri!r} but texture.data ({size} bytes, format "
+             f"{str(image.format)!r}): {info}")
+        return None
+    suffix, alpha = info
+    return _Texture(uri, uvs, data=data, suffix=suffix, alpha=alpha)
+
+
+def _attach_texture(mesh: Element, texture: _Texture, resolve_mesh: MeshResolver | None,
+                    ns: str, mid: int, warnings: list[tuple[str, str]]) -> None:
+    """Give a TriMesh the URL of its texture (embedded bytes served while it lives)."""
+    url = texture.url
+    if texture.data:
+        assert resolve_mesh is not None    # checked in _texture
+        try:
+            url = resolve_mesh.embed(texture.data, texture.suffix, mesh)
+        except Exception as e:  # no server to serve it: the triangles are still drawn
+            warnings.append(("texture", f"{marker_label(ns, mid)}: cannot serve the embedded "
+                             f"texture: {e}; drawn without its texture"))
+            del mesh.props["uvs"]
+            return
+    mesh.props["texture"] = url
+    mesh.props.pop("materialType", None)    # rviz lights a textured triangle list
+    if texture.alpha:    # rviz blends an embedded texture by its alpha
+        mesh.props["material"] = {**mesh.props["material"], "transparent": True}

@@ -1,4 +1,6 @@
-"""MeshResolver: a marker's mesh_resource URI -> the URL the browser loads it from.
+"""MeshResolver: a marker's mesh_resource (or texture_resource) URI -> the URL the
+browser loads it from; and bytes carried in a message (mesh_file, texture) -> a URL
+the server serves them at (``embed``, from memory: vuer_ros/server/blobs.py).
 
 What may be served (the allowed roots):
 - ``package://<pkg>/<path>``: the share folder of ament package ``<pkg>``
@@ -40,6 +42,9 @@ class MeshNotFound(MeshError):
 Mount = Callable[[str, Path], str]
 """``mount(name, root) -> URL prefix`` (``/files/<name>/``): serve ``root`` read-only."""
 
+Embed = Callable[[bytes, str, object], str]
+"""``embed(data, suffix, owner) -> URL``: serve ``data`` while ``owner`` lives."""
+
 
 def _ament_prefixes() -> list[Path]:
     return [Path(p) for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
@@ -67,8 +72,10 @@ class MeshResolver:
 
     def __init__(self, mount: Mount, roots: Sequence[str | os.PathLike[str]] = (),
                  share_of: Callable[[str], Path] = package_share,
-                 prefixes: Callable[[], list[Path]] = _ament_prefixes) -> None:
+                 prefixes: Callable[[], list[Path]] = _ament_prefixes,
+                 embed: Embed | None = None) -> None:
         self._mount = mount
+        self._embed = embed
         self.roots = [Path(r).expanduser().resolve() for r in roots if str(r)]
         self._share_of = share_of
         self._prefixes = prefixes
@@ -94,6 +101,13 @@ class MeshResolver:
             return self._serve_file(path, uri)
         raise MeshNotAllowed(f"unsupported scheme {scheme or '(none)'!r}; use package://, "
                              "file:// or http(s)://")
+
+    def embed(self, data: bytes, suffix: str, owner: object) -> str:
+        """The URL the browser fetches ``data`` from, served while ``owner`` (the element
+        showing it) lives; ``suffix`` (``.stl``, ``.png``...) names its format."""
+        if self._embed is None:
+            raise MeshNotAllowed("bytes carried in a message cannot be served here (no server)")
+        return self._embed(data, suffix, owner)
 
     def _serve_file(self, path: Path, uri: str) -> str:
         real = path.resolve()

@@ -19,6 +19,7 @@ from .transform import Quat, Transform, Vec3
 _xyz = attrgetter("x", "y", "z")
 _rgba = attrgetter("r", "g", "b", "a")
 _xyzw = attrgetter("x", "y", "z", "w")
+_uv = attrgetter("u", "v")
 
 NS_PER_S = 1_000_000_000
 
@@ -66,6 +67,21 @@ def points_array(points: Sequence[Any]) -> np.ndarray:
 def colors_array(colors: Sequence[Any]) -> np.ndarray:
     """A list of ``ColorRGBA`` -> (N, 4) float64 array of r, g, b, a (an (N, 4) array as is)."""
     return _rows(colors, 4, _rgba)
+
+
+def uvs_array(uvs: Sequence[Any]) -> np.ndarray:
+    """A list of ``UVCoordinate`` -> (N, 2) float64 array of u, v (an (N, 2) array as is)."""
+    return _rows(uvs, 2, _uv)
+
+
+def byte_string(data: Any) -> bytes:
+    """A ``uint8[]`` field as ``bytes``: rclpy gives an ``array.array``, rosbags and the
+    fast decoder a uint8 numpy array, a hand-made message perhaps ``bytes`` or a list."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data, dtype=np.uint8).tobytes()
+    return bytes(data)
 
 
 def _rows(items: Sequence[Any], width: int, fields: Any) -> np.ndarray:

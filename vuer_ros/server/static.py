@@ -1,5 +1,6 @@
 """StaticFiles: maps a request path to a file under the client bundle or a
-named mount root, refusing anything that would leave its root.
+named mount root, refusing anything that would leave its root, or to bytes
+held in memory (``blobs``).
 
 Sans I/O towards the network: ``reply(path)`` returns an :class:`HttpReply`
 (status, headers, body); the server turns it into a websockets response. It
@@ -7,7 +8,8 @@ reads files, so call it off the event loop (``asyncio.to_thread``).
 
 URL layout (docs/protocol.md): ``/`` is the client's ``index.html``; other
 paths are files of the client root; ``/files/<mount>/<path>`` are files of the
-mount root registered as ``<mount>`` (meshes, textures).
+mount root registered as ``<mount>`` (meshes, textures); ``/blobs/<sha256><suffix>``
+are bytes held in memory (meshes and textures carried in messages: blobs.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
+
+from .blobs import BLOBS_PREFIX, BlobStore
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +90,18 @@ class HttpReply:
         return http.HTTPStatus(self.status).phrase
 
 
-def _reply(status: int, body: bytes, ctype: str, extra: list[tuple[str, str]] | None = None) -> HttpReply:
+# a blob's URL names its bytes (their hash): it never changes, so browsers keep it
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _reply(status: int, body: bytes, ctype: str, extra: list[tuple[str, str]] | None = None,
+           cache: str = "no-cache") -> HttpReply:
     headers = [
         ("Date", email.utils.formatdate(usegmt=True)),
         ("Connection", "close"),
         ("Content-Type", ctype),
         ("Content-Length", str(len(body))),
-        ("Cache-Control", "no-cache"),
+        ("Cache-Control", cache),
         ("X-Content-Type-Options", "nosniff"),
     ]
     return HttpReply(status, headers + (extra or []), body)
@@ -120,10 +129,12 @@ class PathRefused(Exception):
 
 @dataclass
 class StaticFiles:
-    """Files of the client bundle and of named mount roots, served read-only."""
+    """Files of the client bundle and of named mount roots, served read-only, and
+    bytes held in memory."""
 
     client_dir: Path = field(default_factory=default_client_dir)
     mounts: dict[str, Path] = field(default_factory=dict)
+    blobs: BlobStore = field(default_factory=BlobStore)
 
     def __post_init__(self) -> None:
         self.client_dir = Path(self.client_dir)
@@ -189,6 +200,13 @@ class StaticFiles:
         path_only = request_path.split("?", 1)[0]
         if path_only in ("/", "/index.html") and not self.bundle_ready:
             return bundle_missing_page(self.client_dir)
+        if path_only.startswith(BLOBS_PREFIX):
+            name = path_only[len(BLOBS_PREFIX):]
+            data = self.blobs.get(name)
+            if data is None:
+                return text_reply(404, "404 Not Found\n")
+            return _reply(200, data, content_type(Path(name)), [("Access-Control-Allow-Origin", "*")],
+                          cache=IMMUTABLE)
         try:
             found = self.resolve(request_path)
         except (PathRefused, UnicodeDecodeError) as e:

@@ -70,7 +70,8 @@ class LiveView:
                                      width=s.width, height=s.height, grab_timeout=s.grab_timeout,
                                      client_dir=client_dir)
         self.player = ScenePlayer(options,
-                                  resolve_mesh=MeshResolver(self.session.mount, options.mesh_roots),
+                                  resolve_mesh=MeshResolver(self.session.mount, options.mesh_roots,
+                                                            embed=self.session.embed),
                                   fallback_decode=fallback_decode)
         self.subscriptions: list[Subscription] = subscriptions(options)
         for sub in self.subscriptions:

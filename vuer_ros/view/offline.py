@@ -342,7 +342,8 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     summary.start_ns, summary.end_ns = clock.start_ns, clock.end_ns
     summary.bag_start_ns = recording.start_ns
 
-    player = ScenePlayer(options.view, resolve_mesh=MeshResolver(session.mount, options.view.mesh_roots))
+    resolver = MeshResolver(session.mount, options.view.mesh_roots, embed=session.embed)
+    player = ScenePlayer(options.view, resolve_mesh=resolver)
     if options.urdf:
         try:
             player.set_robot_file(read_urdf_file(options.urdf))

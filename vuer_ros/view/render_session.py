@@ -167,6 +167,10 @@ class RenderSession:
         absolute = self.server.mount(name, root)
         return absolute[len(self.server.url.rstrip("/")):]
 
+    def embed(self, data: bytes, suffix: str, owner: object) -> str:
+        """Serve ``data`` from memory while ``owner`` lives; its root-relative URL."""
+        return self.server.static.blobs.hold(data, suffix, owner)
+
     # -- grabbing ----------------------------------------------------------------------------------
     def render_session(self) -> VuerSession | None:
         """The browser session to grab from now (None: none yet, or restarting)."""

@@ -54,7 +54,7 @@ export const DEFAULTS = deepFreeze({
 // tag -> {prop: dtype} of the props that travel as packed little-endian arrays (msgpack bin).
 export const PACKED = deepFreeze({
   "Line": {"points": "float32", "vertexColors": "uint8", "colors": "uint8"},
-  "TriMesh": {"vertices": "float32", "faces": "uint32", "colors": "uint8", "normals": "float32"},
+  "TriMesh": {"vertices": "float32", "faces": "uint32", "colors": "uint8", "normals": "float32", "uvs": "float32"},
   "PointCloud": {"vertices": "float32", "colors": "uint8"},
   "CubeList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},

@@ -1,6 +1,11 @@
 // TriMesh: packed float32 vertices, uint32 faces (optional: without them every three
 // vertices make a triangle, as rviz TRIANGLE_LIST), uint8 colours 3 or 4 per vertex,
-// optional float32 normals (computed otherwise).
+// optional float32 normals (computed otherwise), optional float32 uvs (2 per vertex)
+// with a `texture` image URL.
+//
+// Texture coordinates as rviz (Ogre) maps them: (0, 0) is the image's top-left
+// corner, u runs along its width, v down its height; outside 0-1 the image repeats.
+// The texture multiplies the material colour (and vertex colours).
 import * as THREE from 'three';
 import { setGeometry } from '../geometry.js';
 import { disposeMaterial, linearColors, makeMaterial, materialDefaults } from '../materials.js';
@@ -40,7 +45,7 @@ export class TriMesh extends Element {
     let channels = this.channels ?? 0;
     let translucent = this.translucent ?? false;
 
-    if (any(changed, ['vertices', 'faces', 'colors', 'normals']) || !this.built) {
+    if (any(changed, ['vertices', 'faces', 'colors', 'normals', 'uvs']) || !this.built) {
       this.built = true;
       const positions = toFloat32(props.vertices) ?? new Float32Array(0);
       const count = Math.floor(positions.length / 3);
@@ -63,14 +68,60 @@ export class TriMesh extends Element {
       channels = colorChannels(colors, count);
       if (channels) attrs.color = { array: linearColors(colors, channels, used), itemSize: channels };
       translucent = hasTranslucentAlpha(colors, channels);
+      const uvs = toFloat32(props.uvs);
+      if (uvs && uvs.length >= used * 2) attrs.uv = { array: uvs.subarray(0, used * 2), itemSize: 2 };
       setGeometry(mesh, attrs, index);
     }
 
     if (any(changed, ['material', 'materialType']) || channels !== this.channels || translucent !== this.translucent) {
+      if (mesh.material && mesh.material.map === this.map) mesh.material.map = null; // ours, kept
       disposeMaterial(mesh.material);
       mesh.material = makeMaterial(props, { ...MATERIAL, vertexColors: channels > 0, transparent: translucent });
+      this.applyMap();
     }
     this.channels = channels;
     this.translucent = translucent;
+    if (any(changed, ['texture']) || this.textureSrc === undefined) this.loadTexture(props.texture);
+  }
+
+  loadTexture(src) {
+    this.textureSrc = typeof src === 'string' && src ? src : null;
+    const token = (this.textureToken = (this.textureToken ?? 0) + 1);
+    this.setMap(null);
+    if (!this.textureSrc) return;
+    const url = new URL(this.textureSrc, document.baseURI).href;
+    const promise = new THREE.TextureLoader(this.ctx.loads.manager).loadAsync(url).then((texture) => {
+      if (token !== this.textureToken || this.disposed) { texture.dispose(); return; }
+      texture.flipY = false; // v = 0 is the image's first (top) row, as in rviz
+      texture.colorSpace = THREE.SRGBColorSpace;
+      texture.wrapS = texture.wrapT = THREE.RepeatWrapping;
+      texture.needsUpdate = true;
+      this.setMap(texture);
+      this.ctx.requestRender();
+    }, (err) => {
+      if (token !== this.textureToken || this.disposed) return;
+      this.ctx.warn(`TriMesh ${this.key}: cannot load texture ${url}: ${err?.message ?? err?.type ?? err}`);
+    });
+    this.ctx.loads.track(promise);
+  }
+
+  setMap(texture) {
+    if (this.map && this.map !== texture) this.map.dispose();
+    this.map = texture;
+    this.applyMap();
+  }
+
+  applyMap() {
+    const material = this.content?.material;
+    if (!material || material.map === (this.map ?? null)) return;
+    material.map = this.map ?? null;
+    material.needsUpdate = true;
+  }
+
+  dispose() {
+    this.disposed = true;
+    if (this.content?.material?.map === this.map) this.content.material.map = null;
+    this.setMap(null);
+    super.dispose();
   }
 }
