@@ -83,7 +83,7 @@ class Marker:
     colors: np.ndarray | _Count
     texture_resource: str
     texture: CompressedImage
-    uv_coordinates: np.ndarray
+    uv_coordinates: np.ndarray | _Count
     text: str
     mesh_resource: str
     mesh_file: MeshFile
