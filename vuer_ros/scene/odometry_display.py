@@ -28,7 +28,7 @@ from .msg_fields import pose_rows
 from .pose_input import check_finite
 from .pose_shapes import arrow, axes, rgba
 from .problems import ProblemLog
-from .stamped_display import BadMessage, StampedDisplay, Visual, display_options
+from .stamped_display import BadMessage, MakeElements, StampedDisplay, Visual, display_options
 from .transform import Quat, Transform, quat_conjugate, quat_multiply
 
 # rviz's validateQuaternion: |x^2 + y^2 + z^2 + w^2 - 1| below this
@@ -50,6 +50,7 @@ class OdometryDisplay(StampedDisplay):
         super().__init__(frames, problems, topic, history=o["keep"], tf_timeout_ns=tf_timeout_ns)
         self.position_tolerance = o["position_tolerance"]
         self.angle_tolerance = o["angle_tolerance"]
+        self.shape: MakeElements
         if o["shape"] == "Arrow":
             color = rgba(o["color"], o["alpha"])
             self.shape = lambda key: arrow(key, o["shaft_length"], o["shaft_radius"],

@@ -32,7 +32,7 @@ class PathDisplay(StampedDisplay):
                  options: Mapping[str, Any], *, tf_timeout_ns: int):
         o = display_options("Path", options)
         super().__init__(frames, problems, topic, history=o["buffer_length"],
-                         tf_timeout_ns=tf_timeout_ns, offset=tuple(o["offset"]))  # type: ignore[arg-type]
+                         tf_timeout_ns=tf_timeout_ns, offset=tuple(o["offset"]))
         self.options = o
 
     def read(self, msg: Any) -> Visual | None:

@@ -21,7 +21,7 @@ from .msg_fields import pose_rows
 from .pose_input import check_finite, unit_orientations
 from .pose_shapes import arrow, at_poses, axes, flat_arrows, rgba
 from .problems import ProblemLog
-from .stamped_display import StampedDisplay, Visual, display_options
+from .stamped_display import MakeElements, StampedDisplay, Visual, display_options
 from .transform import Transform
 
 
@@ -32,6 +32,7 @@ class PoseDisplay(StampedDisplay):
                  options: Mapping[str, Any], *, tf_timeout_ns: int):
         super().__init__(frames, problems, topic, history=1, tf_timeout_ns=tf_timeout_ns)
         o = display_options("Pose", options)
+        self.shape: MakeElements
         if o["shape"] == "Arrow":
             color = rgba(o["color"], o["alpha"])
             self.shape = lambda key: arrow(key, o["shaft_length"], o["shaft_radius"],

@@ -49,8 +49,8 @@ def at_poses(parts: list[Element], rows: np.ndarray) -> list[Element]:
     """``parts`` (built at the origin) repeated at each pose of ``rows`` ((N, 7) x, y, z, qx,
     qy, qz, qw; unit quaternions), keyed ``<part key>.<i>``."""
     out: list[Element] = []
-    local = [Transform(tuple(e.props.get("position", (0.0, 0.0, 0.0))),  # type: ignore[arg-type]
-                       tuple(e.props.get("quaternion", (0.0, 0.0, 0.0, 1.0))))  # type: ignore[arg-type]
+    local = [Transform(tuple(e.props.get("position", (0.0, 0.0, 0.0))),
+                       tuple(e.props.get("quaternion", (0.0, 0.0, 0.0, 1.0))))
              for e in parts]
     for i, row in enumerate(rows.tolist()):
         pose = Transform((row[0], row[1], row[2]), (row[3], row[4], row[5], row[6]))

@@ -189,7 +189,7 @@ class StampedDisplay(Display):
         self._waiting = kept
         if not kept:
             self._waiting_since = None
-        elif progress or timed_out:
+        elif progress:
             self._waiting_since = kept[0].received_ns
 
     def _admit(self, visual: Visual) -> None:
@@ -225,6 +225,7 @@ class StampedDisplay(Display):
         self._waiting_since = None
         self._slots.clear()
         self._order.clear()
+        self._next_slot = 0
         self._dirty.clear()
 
     # -- in the fixed frame's group ---------------------------------------------------------------
