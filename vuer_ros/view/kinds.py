@@ -24,6 +24,7 @@ from rosbags.typesys.store import Typestore
 from ..cdr import ArrayDecoder, Decoder, StoreDecoder, decode_string, decode_tf, jazzy_store, same_layout
 from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
+from ..cdr.poses import PATH_LAYOUT, POSE_ARRAY_LAYOUT, PathDecoder, PoseArrayDecoder
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
 from ..displays import DISPLAY_TYPES
@@ -168,11 +169,12 @@ def _stamped(display: Callable[..., StampedDisplay]) -> Attach:
         tf_timeout_ns=model.marker_tf_timeout_ns)).on_message
 
 
-PATH = _kind("path", "nav_msgs/msg/Path", _TOPIC_QOS, _stamped(PathDisplay), display="Path", auto=True)
+PATH = _kind("path", "nav_msgs/msg/Path", _TOPIC_QOS, _stamped(PathDisplay), display="Path", auto=True,
+             fast=PathDecoder, layout=PATH_LAYOUT)
 POSE = _kind("pose", "geometry_msgs/msg/PoseStamped", _TOPIC_QOS, _stamped(PoseDisplay),
              display="Pose", auto=True)
 POSE_ARRAY = _kind("pose_array", "geometry_msgs/msg/PoseArray", _TOPIC_QOS, _stamped(PoseArrayDisplay),
-                   display="PoseArray", auto=True)
+                   display="PoseArray", auto=True, fast=PoseArrayDecoder, layout=POSE_ARRAY_LAYOUT)
 POINT_STAMPED = _kind("point_stamped", "geometry_msgs/msg/PointStamped", _TOPIC_QOS,
                       _stamped(PointStampedDisplay), display="PointStamped", auto=True)
 POLYGON = _kind("polygon", "geometry_msgs/msg/PolygonStamped", _TOPIC_QOS, _stamped(PolygonDisplay),
