@@ -14,15 +14,23 @@ import math
 
 import numpy as np
 import pytest
-
-from vuer_ros.bag import RenderOptions, Renderer, render_bag_async
-from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
-from vuer_ros.scene.transform import Transform
-
 from bag_helpers import camera_from_output, image_array, read_bag
 from pose_msgs import PoseMsgs, yaw
-from pose_pixels import (arrow_parts, axes_parts, centroid, centroid_error, hue_mask, hull_mask, line_fit,
-                         sphere, tube)
+from pose_pixels import (
+    arrow_parts,
+    axes_parts,
+    centroid,
+    centroid_error,
+    hue_mask,
+    hull_mask,
+    line_fit,
+    sphere,
+    tube,
+)
+
+from vuer_ros.bag import Renderer, RenderOptions, render_bag_async
+from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
+from vuer_ros.scene.transform import Transform
 
 W, H, FOV, RATE = 400, 300, 50.0, 10.0
 EYE, TARGET = (1.0, -2.0, 4.0), (0.0, 0.0, 0.0)
@@ -273,7 +281,7 @@ def test_odometry_position_covariance_is_an_ellipse_in_the_header_axes(renders):
 
 
 def test_bad_input_is_logged_once_per_topic_and_the_rest_renders(renders):
-    summary, frames, camera, lines = renders["bad"]
+    _, frames, camera, lines = renders["bad"]
     expected = {
         "/goal": "pose.position.x is nan",
         "/plan": "the path has no poses",

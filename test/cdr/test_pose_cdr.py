@@ -8,13 +8,12 @@ import random
 
 import numpy as np
 import pytest
+from pose_msgs import PoseMsgs
 from rclpy.serialization import serialize_message
 
 from vuer_ros.cdr import CdrError, jazzy_store
 from vuer_ros.cdr.poses import decode_path, decode_pose_array
 from vuer_ros.ros.messages import message_class
-
-from pose_msgs import PoseMsgs
 
 RCLPY = PoseMsgs(message_class)
 STORE = jazzy_store()

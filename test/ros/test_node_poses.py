@@ -182,7 +182,7 @@ def test_path_lines_are_one_pixel_and_billboards_metres_wide(client, cam):
     t = time.monotonic()
     publish(client, "plan", M.path("map", [(p, yaw(0)) for p in PLAN]))
     publish(client, "wide_plan", M.path("map", [(p, yaw(0)) for p in WIDE]))
-    im, thin = wait_line(client, cam, GREEN, PLAN, "the path, 1 pixel wide", after=t)
+    _, thin = wait_line(client, cam, GREEN, PLAN, "the path, 1 pixel wide", after=t)
     uv = cam.project(np.asarray(PLAN))
     assert thin.sum() <= 2.0 * np.linalg.norm(np.diff(uv, axis=0), axis=1).sum()
     wait_shape(client, cam, BLUE, [tube(0.1, WIDE[i], WIDE[i + 1]) for i in range(2)],
@@ -236,7 +236,7 @@ def test_odometry_keeps_the_last_n_and_skips_poses_within_tolerance(client, cam)
     wait_shape(client, cam, RED, arrows["A"] + arrows["B"] + arrows["C"], "A, B and C", t, (0.7, 1.3))
     t = time.monotonic()
     publish(client, "odom", M.odometry("map", trail["D"]))
-    im, mask = wait_shape(client, cam, RED, arrows["B"] + arrows["C"] + arrows["D"], "B, C and D", t,
+    _, mask = wait_shape(client, cam, RED, arrows["B"] + arrows["C"] + arrows["D"], "B, C and D", t,
                           (0.7, 1.3))
     assert (mask & hull_mask(cam, arrows["A"])).sum() == 0
     t = time.monotonic()
