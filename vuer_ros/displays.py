@@ -44,7 +44,7 @@ class OptionSpec:
     default: Any
     description: str
     choices: tuple[str, ...] | None = None
-    range: tuple[float, float] | None = None
+    range: tuple[float, float] | None = None     # of a number, or of each number of a list
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` as the display uses it; ConfigError naming ``where`` otherwise."""
@@ -69,7 +69,8 @@ class OptionSpec:
             raise ConfigError(f"{where}: expected {_type_name(d)}, got {value!r}")
         if self.choices is not None and value not in self.choices:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(self.choices)}")
-        if self.range is not None and not self.range[0] <= value <= self.range[1]:
+        if self.range is not None and not all(
+                self.range[0] <= v <= self.range[1] for v in (value if isinstance(value, list) else [value])):
             raise ConfigError(f"{where}: {value!r} is outside {self.range[0]:g} .. {self.range[1]:g}")
         return value
 
@@ -143,6 +144,143 @@ ROBOT_MODEL = _add(DisplayType(
 # -- maps -----------------------------------------------------------------------------------------
 
 # -- paths, poses, points, polygons, odometry ---------------------------------------------------
+# rviz_default_plugins' Path, Pose, PoseArray, PointStamped, Polygon and Odometry displays, with
+# their property defaults. Colours are [r, g, b] 0-255 as rviz writes them. rviz hands its
+# "radius" properties of arrows and axes to rviz_rendering as diameters (a 0.05 "Shaft Radius"
+# draws a shaft 0.05 m across); the names and the drawn sizes are kept as rviz has them.
+_RGB = (0.0, 255.0)
+_UNIT = (0.0, 1.0)
+_LENGTH = (0.0, 1000.0)
+
+
+def _color(default: tuple[float, float, float], what: str) -> OptionSpec:
+    return OptionSpec("color", list(default), f"Colour of {what}, [r, g, b] 0-255.", range=_RGB)
+
+
+def _alpha(what: str, default: float = 1.0, name: str = "alpha") -> OptionSpec:
+    return OptionSpec(name, default, f"Opacity of {what} (0: invisible, 1: opaque).", range=_UNIT)
+
+
+def _size(name: str, default: float, description: str) -> OptionSpec:
+    return OptionSpec(name, default, description, range=_LENGTH)
+
+
+def _arrow_options(shaft_length: float, shaft_radius: float, head_length: float,
+                   head_radius: float) -> tuple[OptionSpec, ...]:
+    return (_size("shaft_length", shaft_length, "Length of the arrow's shaft (m)."),
+            _size("shaft_radius", shaft_radius, "The arrow shaft's \"radius\" as rviz names it: "
+                  "drawn as its diameter (m)."),
+            _size("head_length", head_length, "Length of the arrow's head (m)."),
+            _size("head_radius", head_radius, "The arrow head's \"radius\" as rviz names it: drawn "
+                  "as its diameter (m)."))
+
+
+def _axes_options(length: float, radius: float) -> tuple[OptionSpec, ...]:
+    return (_size("axes_length", length, "Length of each axis (m)."),
+            _size("axes_radius", radius, "Each axis's \"radius\" as rviz names it: drawn as its "
+                  "diameter (m)."))
+
+
+PATH = _add(DisplayType(
+    "Path", "nav_msgs/Path: a line through the poses' positions, optionally an arrow or axes at "
+    "each pose; placed by TF at the path's header stamp (the poses' own headers are not read).",
+    ("nav_msgs/msg/Path",), (
+        OptionSpec("line_style", "Lines", "Lines: 1 pixel wide; Billboards: line_width metres wide.",
+                   choices=("Lines", "Billboards")),
+        OptionSpec("line_width", 0.03, "Width of the line with line_style Billboards (m).",
+                   range=(0.001, 1000.0)),
+        _color((25.0, 255.0, 0.0), "the line"),
+        _alpha("the line"),
+        OptionSpec("buffer_length", 1, "Paths shown: the last N received.", range=(1, 100000)),
+        OptionSpec("offset", [0.0, 0.0, 0.0], "Shift of the whole path in the fixed frame, "
+                   "[x, y, z] (m).", range=(-1e6, 1e6)),
+        OptionSpec("pose_style", "None", "What is drawn at each pose.",
+                   choices=("None", "Axes", "Arrows")),
+        _size("axes_length", 0.3, "Length of each axis with pose_style Axes (m)."),
+        _size("axes_radius", 0.03, "Each axis's \"radius\" with pose_style Axes: drawn as its "
+              "diameter (m)."),
+        OptionSpec("pose_color", [255.0, 85.0, 255.0], "Colour of the arrows with pose_style Arrows, "
+                   "[r, g, b] 0-255.", range=_RGB),
+        _size("shaft_length", 0.1, "Arrow shaft length with pose_style Arrows (m)."),
+        _size("head_length", 0.2, "Arrow head length with pose_style Arrows (m)."),
+        _size("shaft_diameter", 0.1, "Arrow shaft diameter with pose_style Arrows (m)."),
+        _size("head_diameter", 0.3, "Arrow head diameter with pose_style Arrows (m)."),
+    )))
+POSE = _add(DisplayType(
+    "Pose", "geometry_msgs/PoseStamped: an arrow along the pose's +X, or its axes; placed by TF "
+    "at the header stamp.",
+    ("geometry_msgs/msg/PoseStamped",), (
+        OptionSpec("shape", "Arrow", "Arrow, or the pose's axes (X red, Y green, Z blue).",
+                   choices=("Arrow", "Axes")),
+        _color((255.0, 25.0, 0.0), "the arrow"),
+        _alpha("the arrow"),
+        *_arrow_options(1.0, 0.05, 0.3, 0.1),
+        *_axes_options(1.0, 0.1),
+    )))
+POSE_ARRAY = _add(DisplayType(
+    "PoseArray", "geometry_msgs/PoseArray: a flat arrow (1-pixel lines), a solid arrow or axes "
+    "at each pose; placed by TF at the header stamp.",
+    ("geometry_msgs/msg/PoseArray",), (
+        OptionSpec("shape", "Arrow (Flat)", "The shape drawn at each pose.",
+                   choices=("Arrow (Flat)", "Arrow (3D)", "Axes")),
+        _color((255.0, 25.0, 0.0), "the arrows"),
+        _alpha("the arrows"),
+        _size("arrow_length", 0.3, "Length of the flat arrows (m)."),
+        *_arrow_options(0.23, 0.01, 0.07, 0.03),
+        *_axes_options(0.3, 0.01),
+    )))
+POINT_STAMPED = _add(DisplayType(
+    "PointStamped", "geometry_msgs/PointStamped: a sphere at the point, the last history_length "
+    "points each placed by TF at its header stamp.",
+    ("geometry_msgs/msg/PointStamped",), (
+        _color((204.0, 41.0, 204.0), "the spheres"),
+        _alpha("the spheres"),
+        _size("radius", 0.2, "The sphere's \"radius\" as rviz names it: drawn as its diameter (m)."),
+        OptionSpec("history_length", 1, "Points shown: the last N received.", range=(1, 100000)),
+    )))
+POLYGON = _add(DisplayType(
+    "Polygon", "geometry_msgs/PolygonStamped: a closed 1-pixel line through the points; placed "
+    "by TF at the header stamp.",
+    ("geometry_msgs/msg/PolygonStamped",), (
+        _color((25.0, 255.0, 0.0), "the polygon"),
+        _alpha("the polygon"),
+    )))
+ODOMETRY = _add(DisplayType(
+    "Odometry", "nav_msgs/Odometry: an arrow (or axes) at each pose that moved more than a "
+    "tolerance from the last one drawn, the last keep of them, each placed by TF at its header "
+    "stamp; covariance as an ellipsoid (position) and discs or a cone (orientation).",
+    ("nav_msgs/msg/Odometry",), (
+        _size("position_tolerance", 0.1, "A pose closer than this to the last one drawn, and within "
+              "angle_tolerance of its orientation, is not drawn (m)."),
+        _size("angle_tolerance", 0.1, "See position_tolerance (rad)."),
+        OptionSpec("keep", 100, "Poses kept, the oldest dropped first; 0: keep all.",
+                   range=(0, 1000000)),
+        OptionSpec("shape", "Arrow", "Arrow, or the pose's axes (X red, Y green, Z blue).",
+                   choices=("Arrow", "Axes")),
+        _color((255.0, 25.0, 0.0), "the arrows"),
+        _alpha("the arrows"),
+        *_arrow_options(1.0, 0.05, 0.3, 0.1),
+        *_axes_options(1.0, 0.1),
+        OptionSpec("covariance", True, "Show the pose covariance."),
+        OptionSpec("covariance_position", True, "Show the position covariance: an ellipsoid of one "
+                   "standard deviation (an ellipse in 2D, when the z, roll and pitch variances are 0)."),
+        OptionSpec("covariance_position_color", [204.0, 51.0, 204.0], "Colour of the position "
+                   "ellipsoid, [r, g, b] 0-255.", range=_RGB),
+        _alpha("the position ellipsoid", 0.3, "covariance_position_alpha"),
+        _size("covariance_position_scale", 1.0, "Standard deviations the ellipsoid spans."),
+        OptionSpec("covariance_orientation", True, "Show the orientation covariance: a disc at "
+                   "each axis's tip (roll, pitch, yaw), or in 2D a flat cone of the yaw."),
+        OptionSpec("covariance_orientation_frame", "Local", "Local: the discs turn with the pose; "
+                   "Fixed: they stay in the header frame's axes.", choices=("Local", "Fixed")),
+        OptionSpec("covariance_orientation_color_style", "Unique", "Unique: one colour; RGB: roll "
+                   "red, pitch green, yaw blue.", choices=("Unique", "RGB")),
+        OptionSpec("covariance_orientation_color", [255.0, 255.0, 127.0], "Colour of the orientation "
+                   "shapes with color style Unique, [r, g, b] 0-255.", range=_RGB),
+        _alpha("the orientation shapes", 0.5, "covariance_orientation_alpha"),
+        _size("covariance_orientation_offset", 1.0, "Distance of the discs from the pose (m); in 2D "
+              "the length of the cone."),
+        _size("covariance_orientation_scale", 1.0, "Standard deviations the orientation shapes span."),
+    )))
 
 
 def display_configs(params: Mapping[str, Any]) -> list[DisplayConfig]:

@@ -8,8 +8,11 @@ Every key the scene model emits has one of these forms::
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body
+    <display>:<topic>:<slot>   the Group of one message a topic display shows (``path``,
+                               ``pose``, ``odometry``, ...; stamped_display.py); its
+                               geometry is <display>:<topic>:<slot>#<part>
 
-``<frame>``, ``<link>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
+``<frame>``, ``<link>``, ``<ns>`` and ``<topic>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
 characters, non-ASCII) becomes ``%XX`` per UTF-8 byte, as in a URL. So
 ``frame "my robot:base"`` is ``tf:my%20robot%3Abase``. ``<id>`` is the decimal
@@ -54,6 +57,12 @@ def marker_key(ns: str, marker_id: int) -> str:
 def robot_link_key(link: str) -> str:
     """Key of the Group holding URDF link ``link``'s visuals (a child of ``tf:<link>``)."""
     return ROBOT_PREFIX + escape(link)
+
+
+def display_key(display: str, topic: str, slot: int) -> str:
+    """Key of the Group of the message in ``slot`` of a topic display (``display`` is the
+    display's own prefix word, ``path``, ``pose``, ...)."""
+    return f"{display}:{escape(topic)}:{int(slot)}"
 
 
 def part_key(key: str, part: str) -> str:

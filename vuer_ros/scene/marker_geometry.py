@@ -2,7 +2,8 @@
 
 Input here is already validated numbers (see ``markers.py``); output is the
 geometry children of one marker's Group (the Group carries the marker pose).
-All sizes follow rviz2 (rviz_default_plugins markers, rviz_rendering Arrow):
+All sizes follow rviz2 (rviz_default_plugins markers, rviz_rendering Arrow
+and Axes, which the pose displays use as well):
 
 - three.js cylinders and cones have their axis along local +Y. rviz arrows
   point along +X and rviz cylinders along +Z. The conversion is the two
@@ -70,6 +71,9 @@ ARROW_POINTS_HEAD_FRACTION = 0.23
 # head length of each ARROW_STRIP arrow when scale.z is 0: shaft:head = 3:1
 ARROW_STRIP_HEAD_FRACTION = 0.25
 
+# rviz_rendering::Axes' default colours: X red, Y green, Z blue
+AXIS_COLORS = ((1.0, 0.0, 0.0, 1.0), (0.0, 1.0, 0.0, 1.0), (0.0, 0.0, 1.0, 1.0))
+
 MESH_TAGS: dict[str, type[Element]] = {".stl": Stl, ".obj": Obj, ".dae": Dae, ".glb": Glb,
                                        ".gltf": Glb}
 
@@ -125,18 +129,43 @@ def cylinder(key: str, scale: Vec3, mat: Material) -> list[Element]:
 def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
     """ARROW without points: along +X, length scale.x, width scale.y, height scale.z."""
     sx, sy, sz = scale
-    shaft = ARROW_SHAFT_LENGTH * sx
-    head = ARROW_HEAD_LENGTH * sx
+    return rviz_arrow(key, ARROW_SHAFT_LENGTH * sx, (ARROW_SHAFT_DIAMETER * sy, ARROW_SHAFT_DIAMETER * sz),
+                      ARROW_HEAD_LENGTH * sx, (ARROW_HEAD_DIAMETER * sy, ARROW_HEAD_DIAMETER * sz), mat)
+
+
+def rviz_arrow(key: str, shaft: float, shaft_diameters: tuple[float, float], head: float,
+               head_diameters: tuple[float, float], mat: Material, suffix: str = "") -> list[Element]:
+    """rviz_rendering::Arrow along +X from the origin: a cylinder shaft ``shaft`` long, then a
+    cone head ``head`` long; the diameters across local (Y, Z)."""
     # rotated Y -> X, so local (x, y, z) lie along (-Y, X, Z)
     return [
-        Cylinder(key=part_key(key, "shaft"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+        Cylinder(key=part_key(key, "shaft" + suffix), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
                  position=[shaft / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-                 scale=[ARROW_SHAFT_DIAMETER * sy, shaft, ARROW_SHAFT_DIAMETER * sz], material=mat,
+                 scale=[shaft_diameters[0], shaft, shaft_diameters[1]], material=mat,
                  materialType=LIT),
-        Cone(key=part_key(key, "head"), args=[0.5, 1.0, RADIAL_SEGMENTS],
+        Cone(key=part_key(key, "head" + suffix), args=[0.5, 1.0, RADIAL_SEGMENTS],
              position=[shaft + head / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-             scale=[ARROW_HEAD_DIAMETER * sy, head, ARROW_HEAD_DIAMETER * sz], material=mat,
+             scale=[head_diameters[0], head, head_diameters[1]], material=mat,
              materialType=LIT),
+    ]
+
+
+def rviz_axes(key: str, length: float, diameter: float, suffix: str = "") -> list[Element]:
+    """rviz_rendering::Axes: cylinders from the origin along +X (red), +Y (green) and +Z (blue),
+    ``length`` long and ``diameter`` across (rviz passes its axes "radius" here)."""
+    half = length / 2.0
+    return [
+        Cylinder(key=part_key(key, "x" + suffix), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+                 position=[half, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
+                 scale=[diameter, length, diameter], material=material(AXIS_COLORS[0]),
+                 materialType=LIT),
+        Cylinder(key=part_key(key, "y" + suffix), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+                 position=[0.0, half, 0.0], scale=[diameter, length, diameter],
+                 material=material(AXIS_COLORS[1]), materialType=LIT),
+        Cylinder(key=part_key(key, "z" + suffix), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
+                 position=[0.0, 0.0, half], quaternion=list(Q_Y_TO_Z),
+                 scale=[diameter, length, diameter], material=material(AXIS_COLORS[2]),
+                 materialType=LIT),
     ]
 
 

@@ -84,6 +84,16 @@ def byte_string(data: Any) -> bytes:
     return bytes(data)
 
 
+POSE_FIELDS = ("position.x", "position.y", "position.z",
+               "orientation.x", "orientation.y", "orientation.z", "orientation.w")
+
+
+def pose_rows(items: Sequence[Any], path: str = "") -> np.ndarray:
+    """A list of messages holding a ``Pose`` at ``path`` (``""``: the items are Poses;
+    ``"pose."``: PoseStamped) -> (N, 7) float64 rows x, y, z, qx, qy, qz, qw."""
+    return _rows(items, 7, attrgetter(*(path + f for f in POSE_FIELDS)))
+
+
 def _rows(items: Sequence[Any], width: int, fields: Any) -> np.ndarray:
     if isinstance(items, np.ndarray):
         return np.asarray(items, dtype=np.float64).reshape(-1, width)

@@ -24,10 +24,17 @@ from rosbags.typesys.store import Typestore
 from ..cdr import ArrayDecoder, Decoder, StoreDecoder, decode_string, decode_tf, jazzy_store, same_layout
 from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
+from ..cdr.poses import PATH_LAYOUT, POSE_ARRAY_LAYOUT, PathDecoder, PoseArrayDecoder
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
 from ..displays import DISPLAY_TYPES
 from ..scene import SceneModel
+from ..scene.odometry_display import OdometryDisplay
+from ..scene.path_display import PathDisplay
+from ..scene.point_display import PointStampedDisplay
+from ..scene.polygon_display import PolygonDisplay
+from ..scene.pose_display import PoseArrayDisplay, PoseDisplay
+from ..scene.stamped_display import StampedDisplay
 from .options import ViewOptions
 
 Handler = Callable[[Any, int], object]
@@ -151,6 +158,29 @@ ROBOT_DESCRIPTION = _kind(
 # -- maps -------------------------------------------------------------------------------------
 
 # -- paths, poses, points, polygons, odometry -------------------------------------------------
+# rviz subscribes these displays reliable and volatile, depth 5 (RosTopicDisplay's qos_profile)
+_TOPIC_QOS = Qos(5)
+
+
+def _stamped(display: Callable[..., StampedDisplay]) -> Attach:
+    """``attach`` of a stamped display: one display per topic, messages to its on_message."""
+    return lambda model, topic, options: model.add_display(display(
+        model.frames, model.problems, topic, options,
+        tf_timeout_ns=model.marker_tf_timeout_ns)).on_message
+
+
+PATH = _kind("path", "nav_msgs/msg/Path", _TOPIC_QOS, _stamped(PathDisplay), display="Path", auto=True,
+             fast=PathDecoder, layout=PATH_LAYOUT)
+POSE = _kind("pose", "geometry_msgs/msg/PoseStamped", _TOPIC_QOS, _stamped(PoseDisplay),
+             display="Pose", auto=True)
+POSE_ARRAY = _kind("pose_array", "geometry_msgs/msg/PoseArray", _TOPIC_QOS, _stamped(PoseArrayDisplay),
+                   display="PoseArray", auto=True, fast=PoseArrayDecoder, layout=POSE_ARRAY_LAYOUT)
+POINT_STAMPED = _kind("point_stamped", "geometry_msgs/msg/PointStamped", _TOPIC_QOS,
+                      _stamped(PointStampedDisplay), display="PointStamped", auto=True)
+POLYGON = _kind("polygon", "geometry_msgs/msg/PolygonStamped", _TOPIC_QOS, _stamped(PolygonDisplay),
+                display="Polygon", auto=True)
+ODOMETRY = _kind("odometry", "nav_msgs/msg/Odometry", _TOPIC_QOS, _stamped(OdometryDisplay),
+                 display="Odometry", auto=True)
 
 # display type -> the kind its topic is read as
 BY_DISPLAY: dict[str, MessageKind] = {k.display: k for k in KINDS.values() if k.display}

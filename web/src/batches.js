@@ -208,7 +208,7 @@ class Batch {
         let radius = 0;
         for (const k of this.round) radius = Math.max(radius, columns[k]);
         const px = radius * view.pxPerUnit(sphere.center);
-        if (this.impostors && px <= this.impostorMaxPx && columns[0] > 0 && columns[1] > 0 && columns[2] > 0
+        if (this.impostors && px <= this.impostorMaxPx && roundEnough(columns)
             && orthogonalAxes(e) && inside(view.frustum, sphere.center, sphere.radius)) {
           this.impostors.items.push(m);
           continue;
@@ -229,6 +229,16 @@ class Batch {
 }
 
 // Whether a world matrix's axes are orthogonal (a rotation times a scale, no shear).
+// An impostor's ray cast works in the ellipsoid's own frame, where a thin axis makes its
+// numbers (1 / axis length) huge and float32 loses the hit: an ellipsoid flatter than
+// this (rviz's flat covariance ellipses, 0.001 m thick) is drawn as a mesh.
+const MAX_IMPOSTOR_FLATNESS = 16;
+
+function roundEnough(columns) {
+  const smallest = Math.min(columns[0], columns[1], columns[2]);
+  return smallest > 0 && smallest * MAX_IMPOSTOR_FLATNESS >= Math.max(columns[0], columns[1], columns[2]);
+}
+
 function orthogonalAxes(e) {
   const d01 = e[0] * e[4] + e[1] * e[5] + e[2] * e[6];
   const d02 = e[0] * e[8] + e[1] * e[9] + e[2] * e[10];
