@@ -137,6 +137,12 @@ class BagOutput:
             else:
                 msgdef, digest = definition
                 qos = ext.offered_qos_profiles
+                mine = self._own.get(conn.topic)
+                if mine is not None and mine.msgtype == conn.msgtype:
+                    # the camera's /tf_static went out first (the input's came after the first
+                    # tick): one connection for both, as on a live /tf_static
+                    self._copies[key] = mine
+                    return mine
                 if not qos and conn.topic == TF_STATIC_TOPIC and conn.msgtype == TF_STATIC.msgtype:
                     qos = [STATIC_TF_QOS]   # MCAP writers other than rosbag2 record no QoS
                 out = self.writer.add_connection(
