@@ -211,16 +211,26 @@ class ViewerNode(Node):
             f"{'headless renderer' if settings.headless else 'renders from a connected browser'})")
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _subscribe(self, sub: Subscription, qos: QoSProfile) -> None:
+    def _subscribe(self, sub: Subscription, qos: QoSProfile) -> bool:
+        """Subscribe to a topic the view shows; False (logged once) when this ROS install
+        lacks its message package."""
         kind = sub.kind
+        self._subscribed.add(self.resolve_topic_name(sub.topic))
+        try:
+            msg_class = message_class(kind.msgtype)
+        except (ImportError, AttributeError, ValueError) as e:
+            self.get_logger().error(
+                f"{sub.topic}: cannot subscribe, the message package of {kind.msgtype} is not "
+                f"installed ({e}); install it (e.g. ros-$ROS_DISTRO-"
+                f"{kind.msgtype.split('/')[0].replace('_', '-')}) to show this topic")
+            return False
         raw = layout_matches(kind.msgtype, kind.layout)
         if not raw:
             self.get_logger().warning(
                 f"{kind.msgtype} differs from the layout vuer_ros decodes itself (ROS 2 "
                 f"Jazzy); {sub.topic} uses rclpy's slower deserialisation")
-        self.create_subscription(message_class(kind.msgtype), sub.topic, self._handoff(sub.topic),
-                                 qos, raw=raw)
-        self._subscribed.add(self.resolve_topic_name(sub.topic))
+        self.create_subscription(msg_class, sub.topic, self._handoff(sub.topic), qos, raw=raw)
+        return True
 
     def _discover(self) -> None:
         """displays.auto: subscribe to every new topic of a supported type, with a QoS its
@@ -236,9 +246,10 @@ class ViewerNode(Node):
                 sub = auto_subscription(self.view.options, topic, msgtype)
                 if sub is None:
                     continue
-                self.view.add_topic(sub)
-                self._subscribe(sub, self._offered_qos(topic, sub.kind.qos))
-                self.get_logger().info(f"showing {topic} ({msgtype}) as a {sub.kind.display} display")
+                self.view.add_topic(sub)   # before its first message can arrive
+                if self._subscribe(sub, self._offered_qos(topic, sub.kind.qos)):
+                    self.get_logger().info(f"showing {topic} ({msgtype}) as a "
+                                           f"{sub.kind.display} display")
                 break
 
     def _offered_qos(self, topic: str, want: Qos) -> QoSProfile:
