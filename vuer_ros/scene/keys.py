@@ -8,6 +8,8 @@ Every key the scene model emits has one of these forms::
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body
+    map:<topic>                the Group of an OccupancyGrid topic's map, at its origin
+    map:<topic>#tile<i>_<j>    its tile of cells in column i, row j
 
 ``<frame>``, ``<link>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
@@ -29,6 +31,7 @@ _SAFE = "_-.~/"
 FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
+MAP_PREFIX = "map:"
 
 
 @lru_cache(maxsize=65536)
@@ -54,6 +57,11 @@ def marker_key(ns: str, marker_id: int) -> str:
 def robot_link_key(link: str) -> str:
     """Key of the Group holding URDF link ``link``'s visuals (a child of ``tf:<link>``)."""
     return ROBOT_PREFIX + escape(link)
+
+
+def map_key(topic: str) -> str:
+    """Key of the Group of the map shown from OccupancyGrid topic ``topic``."""
+    return MAP_PREFIX + escape(topic)
 
 
 def part_key(key: str, part: str) -> str:
