@@ -107,6 +107,7 @@ class MapLoad:
         self.stop_event.set()
         if self.thread is not None:
             self.thread.join()
+        time.sleep(0.5)   # the last update reaches the node before the map it patches goes
         self.map_pub.publish(self.tiny)
 
     def _loop(self) -> None:

@@ -142,8 +142,8 @@ ROBOT_MODEL = _add(DisplayType(
 
 # -- maps -----------------------------------------------------------------------------------------
 MAP = _add(DisplayType(
-    "Map", "An occupancy grid as a textured plane at its origin, coloured by rviz's palettes, "
-    "with its map_msgs/OccupancyGridUpdate updates (docs/displays.md, Map).",
+    "Map", "A nav_msgs/OccupancyGrid as a plane of cells at its origin, coloured by rviz's "
+    "palettes, patched by map_msgs/OccupancyGridUpdate (see \"The Map display\" above).",
     ("nav_msgs/msg/OccupancyGrid",), (
         OptionSpec("color_scheme", "map", "How cell values are coloured (rviz's palettes).",
                    choices=("map", "costmap", "raw")),
