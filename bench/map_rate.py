@@ -13,7 +13,7 @@ then ``--runs`` rounds of two phases of ``--phase`` seconds each:
   ``--update-rate`` Hz at a moving place (a costmap window); ``--local`` adds a
   200 x 200 local costmap re-published whole at 10 Hz, a few cells changed each time.
 The first ``--settle`` seconds of each phase are not measured (the map's first 16 MB
-reach the browser then). For each phase: image rate, TF change -> image median and
+reach the browser then). First, the node's share alone: decoding, the scene model, encoding. For each phase: image rate, TF change -> image median and
 p95 (node_rate.py's probe), the load average; then each phase's spread over the runs
 and the verdict: the map phases' median rate within 10% of the marker phases'.
 Figures and a pass/fail summary line; the exit code is 0 either way.
@@ -140,6 +140,52 @@ class MapLoad:
             self.stop_event.wait(0.1 if args.local else min(1.0, max(0.0, next_update - time.monotonic())))
 
 
+def model_costs(size: int, patch: int) -> None:
+    """The node's share, without ROS or a browser: decoding the map, the scene model taking
+    it (first time, and again unchanged), an update taken, drained and encoded."""
+    from rclpy.serialization import serialize_message
+
+    from vuer_ros.cdr.messages import Header, Time
+    from vuer_ros.cdr.occupancy import OccupancyGridUpdate, decode_occupancy_grid
+    from vuer_ros.protocol import encode
+    from vuer_ros.scene import SceneModel
+    from vuer_ros.scene.map_display import MapDisplay
+
+    def ms(fn, n: int = 5) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000.0)
+        return statistics.median(times)
+    half = size * RESOLUTION / 2
+    raw = serialize_message(grid_msg(building(size), RESOLUTION, (-half, -half)))
+    model = SceneModel("map", grid=False)
+    display = model.add_display(MapDisplay(model.frames, model.problems, "/map", {}))
+    t = time.perf_counter()
+    display.on_map(decode_occupancy_grid(raw))
+    sent = sum(len(encode(e.to_wire())) for e in model.drain_events())
+    first = (time.perf_counter() - t) * 1000.0
+
+    def unchanged() -> None:
+        display.on_map(decode_occupancy_grid(raw))
+        assert model.drain_events() == []
+    rng = np.random.default_rng(0)
+    k = [0]
+
+    def update() -> None:
+        k[0] += 1
+        display.on_update(OccupancyGridUpdate(
+            Header(Time(0, 0), "map"), (37 * k[0]) % (size - patch), size // 3, patch, patch,
+            rng.integers(0, 101, patch * patch, dtype=np.int8)))
+        for e in model.drain_events():
+            encode(e.to_wire())
+    print(f"node side ({size} x {size} map, no ROS, no browser): decode "
+          f"{ms(lambda: decode_occupancy_grid(raw)):.2f} ms; first map taken, sent and encoded "
+          f"{first:.0f} ms ({sent / 1e6:.1f} MB); the same map again {ms(unchanged):.1f} ms "
+          f"(nothing sent); a {patch} x {patch} update {ms(update, 20):.1f} ms", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_load_arguments(ap)
@@ -153,6 +199,7 @@ def main() -> None:
     ap.add_argument("--alpha", type=float, default=0.7, help="the Map display's alpha")
     args = ap.parse_args()
 
+    model_costs(args.size, args.patch)
     node, ctx, n, ex = start_node(args, {"displays.floor.type": "Map",
                                          "displays.floor.topic": "/map",
                                          "displays.floor.alpha": repr(float(args.alpha))})
