@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from array import array
 import statistics
 import threading
 import time
+from array import array
 
 import numpy as np
 

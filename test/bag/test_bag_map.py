@@ -49,7 +49,7 @@ def write_map_bag(path):
     m = MessageFactory(store)
     T = store.types
     msgs = []
-    for k in range(0, 41):                     # /tf at 20 Hz for 2 s: map -> odom moves along x
+    for k in range(41):                        # /tf at 20 Hz for 2 s: map -> odom moves along x
         t = T0_NS + k * 50_000_000
         msgs.append((t, "/tf", m.tf_message(m.tf(t, "map", "odom", (odom_x(k * 0.05), 0.0, 0.0)))))
     info = T["nav_msgs/msg/MapMetaData"](

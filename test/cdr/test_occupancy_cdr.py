@@ -18,8 +18,11 @@ from nav_msgs.msg import OccupancyGrid
 from rclpy.serialization import serialize_message
 
 from vuer_ros.cdr import CdrError, jazzy_store
-from vuer_ros.cdr.occupancy import (UPDATE_MSGTYPE, decode_occupancy_grid,
-                                    decode_occupancy_grid_update)
+from vuer_ros.cdr.occupancy import (
+    UPDATE_MSGTYPE,
+    decode_occupancy_grid,
+    decode_occupancy_grid_update,
+)
 
 
 def random_grid(rng: random.Random) -> OccupancyGrid:

@@ -73,7 +73,7 @@ BIG = RNG.integers(-1, 101, (1100, 1300)).astype(np.int8)     # 3 x 3 tiles, rag
 
 
 def test_a_map_is_tiles_under_its_frame_at_its_origin():
-    model, display, b = setup({"color_scheme": "costmap", "alpha": 0.5})
+    _, display, b = setup({"color_scheme": "costmap", "alpha": 0.5})
     display.on_map(grid(BIG, res=0.1, origin=(1.0, -2.0, 0.5), q=(0, 0, 0.6, 0.8)))
     b.sync()
     group = b.node("map:/map")
@@ -90,7 +90,7 @@ def test_a_map_is_tiles_under_its_frame_at_its_origin():
 
 
 def test_a_map_re_sent_unchanged_sends_nothing_and_a_changed_one_only_its_tiles():
-    model, display, b = setup()
+    _, display, b = setup()
     display.on_map(grid(BIG))
     b.sync()
     display.on_map(grid(BIG.copy()))
@@ -106,7 +106,7 @@ def test_a_map_re_sent_unchanged_sends_nothing_and_a_changed_one_only_its_tiles(
 
 
 def test_an_update_writes_exactly_its_rectangle_and_re_sends_the_tiles_it_touches():
-    model, display, b = setup()
+    _, display, b = setup()
     display.on_update(update(0, 0, np.ones((2, 2))))       # before any map: ignored (rviz)
     display.on_map(grid(BIG))
     b.sync()
@@ -127,7 +127,7 @@ def test_an_update_writes_exactly_its_rectangle_and_re_sends_the_tiles_it_touche
 
 
 def test_a_new_size_rebuilds_and_a_new_origin_only_moves():
-    model, display, b = setup()
+    _, display, b = setup()
     display.on_map(grid(BIG[:600, :600]))
     b.sync()
     display.on_map(grid(BIG[:600, :600], origin=(3.0, 0.0, 0.0)))

@@ -24,11 +24,11 @@ from rosbags.typesys.store import Typestore
 from ..cdr import ArrayDecoder, Decoder, StoreDecoder, decode_string, decode_tf, jazzy_store, same_layout
 from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
+from ..cdr.occupancy import GRID_LAYOUT, UPDATE_LAYOUT, UPDATE_MSGTYPE
+from ..cdr.occupancy import decode_occupancy_grid, decode_occupancy_grid_update
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
 from ..displays import DISPLAY_TYPES
-from ..cdr.occupancy import GRID_LAYOUT, UPDATE_LAYOUT, UPDATE_MSGTYPE
-from ..cdr.occupancy import decode_occupancy_grid, decode_occupancy_grid_update
 from ..scene import SceneModel
 from ..scene.map_display import attach_map, attach_map_updates, update_topic_of
 from .options import ViewOptions
