@@ -115,87 +115,40 @@ class Node:
             self.proc.kill()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rate", type=float, default=20.0, help="render.rate (Hz)")
-    ap.add_argument("--width", type=int, default=640)
-    ap.add_argument("--height", type=int, default=480)
-    ap.add_argument("--duration", type=float, default=30.0, help="measurement window (s)")
-    ap.add_argument("--markers", type=int, default=1000)
-    ap.add_argument("--marker-rate", type=float, default=10.0)
-    ap.add_argument("--tf-rate", type=float, default=100.0)
-    ap.add_argument("--static-markers", action="store_true",
-                    help="re-send the same array (default: every marker moves in each message)")
-    ap.add_argument("--types", default="1,2,3,0,1,2,9",
-                    help="marker types of the array, cycled (default: cube, sphere, cylinder, "
-                         "arrow, cube, sphere, text)")
-    ap.add_argument("--big", type=int, default=10000, help="markers of the big-array phase (0: skip)")
-    args = ap.parse_args()
+class MarkerLoad:
+    """The benchmark's load, published from this process: /tf at ``tf_rate`` (a chain of
+    10 frames and the ``probe`` frame, which jumps between two places every ~0.4 s,
+    carrying a magenta cube) and a ``markers``-marker MarkerArray at ``marker_rate``.
+    ``changes``: (time, place index) of each probe jump, for :func:`latencies`."""
 
-    import rclpy
-    from geometry_msgs.msg import Point, TransformStamped
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from rclpy.serialization import serialize_message
-    from sensor_msgs.msg import Image
-    from tf2_msgs.msg import TFMessage
-    from visualization_msgs.msg import Marker, MarkerArray
+    PLACES = [(1.2, -1.2, 1.6), (-1.2, 1.2, 1.6)]   # place 0 projects right of the centre
 
-    domain = random.randint(1, 101)
-    env = dict(os.environ)
-    env.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-               PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-    w, h = args.width, args.height
-    node = Node(env, {"port": "0", "render.rate": str(float(args.rate)), "render.width": str(w),
-                      "render.height": str(h), "render.eye": "[-3.0,-3.0,2.5]",
-                      "render.target": "[0.0,0.0,0.5]"})
-    ctx = Context()
-    rclpy.init(context=ctx, domain_id=domain)
-    n = rclpy.create_node("vuer_bench", context=ctx)
-    tf_pub = n.create_publisher(TFMessage, "/tf", 100)
-    m_pub = n.create_publisher(Marker, "/visualization_marker", 100)
-    arr_pub = n.create_publisher(MarkerArray, "/visualization_marker_array", 10)
+    def __init__(self, n, args) -> None:
+        from rclpy.serialization import serialize_message
+        from tf2_msgs.msg import TFMessage
+        from visualization_msgs.msg import Marker, MarkerArray
+        self.n, self.args = n, args
+        self.tf_pub = n.create_publisher(TFMessage, "/tf", 100)
+        self.m_pub = n.create_publisher(Marker, "/visualization_marker", 100)
+        self.arr_pub = n.create_publisher(MarkerArray, "/visualization_marker_array", 10)
+        self._serialize, self._Marker, self._MarkerArray = serialize_message, Marker, MarkerArray
+        self.types = [int(t) for t in args.types.split(",")]
+        self.stop_event = threading.Event()
+        self.place = 0
+        self.changes: list[tuple[float, int]] = []
+        self.threads: list[threading.Thread] = []
 
-    # images: keep (receive time, magenta centroid u or nan, stamp)
-    lock = threading.Lock()
-    images: list[tuple[float, float, int]] = []
+    def wait_subscribed(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (self.tf_pub.get_subscription_count() == 0 or self.arr_pub.get_subscription_count() == 0
+               or self.m_pub.get_subscription_count() == 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
-    def magenta_u(msg: Image) -> float:
-        a = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)[::2, ::2]
-        r, g, b = a[..., 0].astype(np.int16), a[..., 1].astype(np.int16), a[..., 2].astype(np.int16)
-        mask = (r > 80) & (b > 80) & (g < 0.35 * np.maximum(r, b))
-        if mask.sum() < 10:
-            return math.nan
-        return float(np.nonzero(mask)[1].mean() * 2)
-
-    def on_image(msg: Image) -> None:
-        t = time.monotonic()
-        u = magenta_u(msg)
-        with lock:
-            images.append((t, u, msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec))
-
-    n.create_subscription(Image, "/vuer/image", on_image,
-                          QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
-    ex = SingleThreadedExecutor(context=ctx)
-    ex.add_node(n)
-    spinner = threading.Thread(target=ex.spin, daemon=True)
-    spinner.start()
-
-    print(f"node_rate: starting the node (render.rate {args.rate:g} Hz, {w}x{h}) ...", flush=True)
-    if not node.ready.wait(90):
-        print("\n".join(node.lines[-30:]))
-        raise SystemExit("the node's renderer did not come up")
-    deadline = time.monotonic() + 60
-    while (tf_pub.get_subscription_count() == 0 or arr_pub.get_subscription_count() == 0
-           or m_pub.get_subscription_count() == 0) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-    # -- load -------------------------------------------------------------------------------
-    def tfs(probe_xyz, t):
+    def tfs(self, probe_xyz, t):
+        from geometry_msgs.msg import TransformStamped
+        from tf2_msgs.msg import TFMessage
         out = []
-        stamp = n.get_clock().now().to_msg()
+        stamp = self.n.get_clock().now().to_msg()
         parent = "map"
         for i in range(10):
             tr = TransformStamped()
@@ -212,12 +165,13 @@ def main() -> None:
         out.append(tr)
         return TFMessage(transforms=out)
 
-    def marker_array(count: int, variant: int, ns: str = "load", z: float = 0.0,
+    def marker_array(self, count: int, variant: int, ns: str = "load", z: float = 0.0,
                      colour=(0.2, 0.7, 0.3)) -> bytes:
         ms = []
         side = int(math.ceil(math.sqrt(count)))
+        types = self.types
         for i in range(count):
-            m = Marker()
+            m = self._Marker()
             m.header.frame_id = "map"
             m.ns, m.id = ns, i
             m.type = types[i % len(types)]
@@ -235,56 +189,178 @@ def main() -> None:
             m.color.r, m.color.g, m.color.b = colour
             m.color.a = 1.0
             ms.append(m)
-        return serialize_message(MarkerArray(markers=ms))
+        return self._serialize(self._MarkerArray(markers=ms))
 
-    types = [int(t) for t in args.types.split(",")]
-    print(f"node_rate: preparing {args.markers}-marker arrays ...", flush=True)
-    variants = [marker_array(args.markers, 0 if args.static_markers else v) for v in range(10)]
-    probe_marker = Marker()
-    probe_marker.header.frame_id = "probe"
-    probe_marker.ns, probe_marker.id, probe_marker.type = "probe", 0, 1
-    probe_marker.scale.x = probe_marker.scale.y = probe_marker.scale.z = 0.5
-    probe_marker.color.r, probe_marker.color.b, probe_marker.color.a = 1.0, 1.0, 1.0
-    probe_marker.pose.orientation.w = 1.0
-    probe_marker.frame_locked = True
-    places = [(1.2, -1.2, 1.6), (-1.2, 1.2, 1.6)]
-    stop = threading.Event()
-    state = {"place": 0, "changed_at": None, "changes": []}   # changes: (time, place index)
+    def probe_marker(self):
+        m = self._Marker()
+        m.header.frame_id = "probe"
+        m.ns, m.id, m.type = "probe", 0, 1
+        m.scale.x = m.scale.y = m.scale.z = 0.5
+        m.color.r, m.color.b, m.color.a = 1.0, 1.0, 1.0
+        m.pose.orientation.w = 1.0
+        m.frame_locked = True
+        return m
 
-    def tf_loop():
-        period = 1.0 / args.tf_rate
-        next_t = time.monotonic()
-        next_toggle = time.monotonic() + 1.0
-        t0 = time.monotonic()
-        while not stop.is_set():
-            now = time.monotonic()
-            if now >= next_toggle:
-                state["place"] ^= 1
-                next_toggle = now + 0.35 + random.random() * 0.1
-                msg = tfs(places[state["place"]], now - t0)
-                changed = time.monotonic()
-                tf_pub.publish(msg)
-                state["changes"].append((changed, state["place"]))
-            else:
-                tf_pub.publish(tfs(places[state["place"]], now - t0))
-            next_t += period
-            time.sleep(max(0.0, next_t - time.monotonic()))
+    def start(self) -> None:
+        args = self.args
+        print(f"node_rate: preparing {args.markers}-marker arrays ...", flush=True)
+        variants = [self.marker_array(args.markers, 0 if args.static_markers else v)
+                    for v in range(10)]
 
-    def marker_loop():
-        period = 1.0 / args.marker_rate
-        next_t = time.monotonic()
-        k = 0
-        while not stop.is_set():
-            arr_pub.publish(variants[k % len(variants)])
-            k += 1
-            next_t += period
-            time.sleep(max(0.0, next_t - time.monotonic()))
+        def tf_loop():
+            period = 1.0 / args.tf_rate
+            next_t = time.monotonic()
+            next_toggle = time.monotonic() + 1.0
+            t0 = time.monotonic()
+            while not self.stop_event.is_set():
+                now = time.monotonic()
+                if now >= next_toggle:
+                    self.place ^= 1
+                    next_toggle = now + 0.35 + random.random() * 0.1
+                    msg = self.tfs(self.PLACES[self.place], now - t0)
+                    changed = time.monotonic()
+                    self.tf_pub.publish(msg)
+                    self.changes.append((changed, self.place))
+                else:
+                    self.tf_pub.publish(self.tfs(self.PLACES[self.place], now - t0))
+                next_t += period
+                time.sleep(max(0.0, next_t - time.monotonic()))
 
-    m_pub.publish(probe_marker)
-    threads = [threading.Thread(target=tf_loop, daemon=True),
-               threading.Thread(target=marker_loop, daemon=True)]
-    for t in threads:
-        t.start()
+        def marker_loop():
+            period = 1.0 / args.marker_rate
+            next_t = time.monotonic()
+            k = 0
+            while not self.stop_event.is_set():
+                self.arr_pub.publish(variants[k % len(variants)])
+                k += 1
+                next_t += period
+                time.sleep(max(0.0, next_t - time.monotonic()))
+
+        self.m_pub.publish(self.probe_marker())
+        self.threads = [threading.Thread(target=tf_loop, daemon=True),
+                        threading.Thread(target=marker_loop, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for t in self.threads:
+            t.join()
+
+
+class ImageLog:
+    """/vuer/image as received: (receive time, the magenta probe's centroid u or nan, stamp)."""
+
+    def __init__(self, n) -> None:
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+        self.lock = threading.Lock()
+        self.images: list[tuple[float, float, int]] = []
+        n.create_subscription(Image, "/vuer/image", self._on_image,
+                              QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+
+    @staticmethod
+    def magenta_u(msg) -> float:
+        a = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)[::2, ::2]
+        r, g, b = a[..., 0].astype(np.int16), a[..., 1].astype(np.int16), a[..., 2].astype(np.int16)
+        mask = (r > 80) & (b > 80) & (g < 0.35 * np.maximum(r, b))
+        if mask.sum() < 10:
+            return math.nan
+        return float(np.nonzero(mask)[1].mean() * 2)
+
+    def _on_image(self, msg) -> None:
+        t = time.monotonic()
+        u = self.magenta_u(msg)
+        with self.lock:
+            self.images.append((t, u, msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec))
+
+    def window(self, t_start: float, t_end: float) -> list[tuple[float, float, int]]:
+        with self.lock:
+            return [im for im in self.images if t_start <= im[0] <= t_end]
+
+    def rate(self, t_start: float, t_end: float) -> float:
+        window = self.window(t_start, t_end)
+        return (len(window) - 1) / (window[-1][0] - window[0][0]) if len(window) > 1 else 0.0
+
+    def latencies(self, changes: list[tuple[float, int]], t_start: float, t_end: float,
+                  width: int) -> list[float]:
+        """Each probe jump in the window -> ms to the first image showing the probe there."""
+        with self.lock:
+            images = list(self.images)
+        mid = width / 2.0
+        out = []
+        for changed, place in changes:
+            if not t_start <= changed <= t_end - 1.0:
+                continue
+            for t, u, _ in images:
+                if t <= changed or math.isnan(u):
+                    continue
+                if (u > mid) == (place == 0):
+                    out.append((t - changed) * 1000.0)
+                    break
+        return out
+
+
+def start_node(args, extra: dict[str, str] | None = None):
+    """The viewer node (the benchmark's camera and size) and an rclpy context for the load."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    domain = random.randint(1, 101)
+    env = dict(os.environ)
+    env.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    node = Node(env, {"port": "0", "render.rate": str(float(args.rate)),
+                      "render.width": str(args.width), "render.height": str(args.height),
+                      "render.eye": "[-3.0,-3.0,2.5]", "render.target": "[0.0,0.0,0.5]",
+                      **(extra or {})})
+    ctx = Context()
+    rclpy.init(context=ctx, domain_id=domain)
+    n = rclpy.create_node("vuer_bench", context=ctx)
+    ex = SingleThreadedExecutor(context=ctx)
+    ex.add_node(n)
+    return node, ctx, n, ex
+
+
+def add_load_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--rate", type=float, default=20.0, help="render.rate (Hz)")
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--markers", type=int, default=1000)
+    ap.add_argument("--marker-rate", type=float, default=10.0)
+    ap.add_argument("--tf-rate", type=float, default=100.0)
+    ap.add_argument("--static-markers", action="store_true",
+                    help="re-send the same array (default: every marker moves in each message)")
+    ap.add_argument("--types", default="1,2,3,0,1,2,9",
+                    help="marker types of the array, cycled (default: cube, sphere, cylinder, "
+                         "arrow, cube, sphere, text)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_load_arguments(ap)
+    ap.add_argument("--duration", type=float, default=30.0, help="measurement window (s)")
+    ap.add_argument("--big", type=int, default=10000, help="markers of the big-array phase (0: skip)")
+    args = ap.parse_args()
+
+    import rclpy
+    from visualization_msgs.msg import Marker
+
+    w, h = args.width, args.height
+    node, ctx, n, ex = start_node(args)
+    load = MarkerLoad(n, args)
+    log = ImageLog(n)
+    images, lock, m_pub, arr_pub = log.images, log.lock, load.m_pub, load.arr_pub
+    spinner = threading.Thread(target=ex.spin, daemon=True)
+    spinner.start()
+
+    print(f"node_rate: starting the node (render.rate {args.rate:g} Hz, {w}x{h}) ...", flush=True)
+    if not node.ready.wait(90):
+        print("\n".join(node.lines[-30:]))
+        raise SystemExit("the node's renderer did not come up")
+    load.wait_subscribed()
+    load.start()
     print("node_rate: warming up 5 s under load ...", flush=True)
     time.sleep(5.0)
 
@@ -293,8 +369,6 @@ def main() -> None:
     t_start = time.monotonic()
     cpu_node0, cpu_chrome0, cpu_self0 = cpu_seconds([pid]), cpu_seconds(chromium), time.process_time()
     by_kind0 = {p: (chromium_kind(p), cpu_seconds([p])) for p in chromium}
-    with lock:
-        first = len(images)
     time.sleep(args.duration)
     t_end = time.monotonic()
     chromium_now = descendants(pid)
@@ -305,26 +379,10 @@ def main() -> None:
         if p in chromium_now:
             by_kind[kind] = by_kind.get(kind, 0.0) + cpu_seconds([p]) - before
     cpu_self1 = time.process_time()
-    stop.set()
-    for t in threads:
-        t.join()
-    with lock:
-        window = [im for im in images[first:] if t_start <= im[0] <= t_end]
-        all_images = list(images)
-
-    # latency: each change -> the first image after it whose probe sits at the new place
-    mid = w / 2.0
-    latencies = []
-    for changed, place in state["changes"]:
-        if not t_start <= changed <= t_end - 1.0:
-            continue
-        for t, u, _ in all_images:
-            if t <= changed or math.isnan(u):
-                continue
-            if (u > mid) == (place == 0):   # place 0 projects right of the centre
-                latencies.append((t - changed) * 1000.0)
-                break
-    rate = (len(window) - 1) / (window[-1][0] - window[0][0]) if len(window) > 1 else 0.0
+    load.stop()
+    window = log.window(t_start, t_end)
+    latencies = log.latencies(load.changes, t_start, t_end, w)
+    rate = log.rate(t_start, t_end)
     span = t_end - t_start
     print()
     print(f"== node_rate: {w}x{h}, render.rate {args.rate:g} Hz, /tf {args.tf_rate:g} Hz "
@@ -358,7 +416,7 @@ def main() -> None:
         for rep in range(3):
             # alternate between magenta and nothing-magenta arrays: the image shows which
             colour = (1.0, 0.0, 1.0)
-            raw = marker_array(args.big, rep, ns=f"big{rep}", z=0.2, colour=colour)
+            raw = load.marker_array(args.big, rep, ns=f"big{rep}", z=0.2, colour=colour)
             with lock:
                 seen_before = len(images)
             t0 = time.monotonic()

@@ -5,7 +5,7 @@
 #
 #   a) apt: chromium, cmake, g++, make (only the missing ones)
 #   b) .venv/ from Python 3.11 + pip install -r requirements.txt
-#   c) tf2_msgs (tools/tf2_msgs) generated and installed into the venv prefix
+#   c) tf2_msgs and map_msgs (tools/<pkg>) generated and installed into the venv prefix
 #   d) web client: npm ci && npm run build  (only if web/package.json exists)
 #   e) pip install -e . (this package, no deps)
 #
@@ -18,9 +18,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMPS="$ROOT/.setup-stamps"
-TF2_SRC="tools/tf2_msgs"
-TF2_BUILD="$ROOT/tools/tf2_msgs/build"
-TF2_LOG="$ROOT/.setup-stamps/tf2_msgs-build.log"
 PYV=3.11
 SITE="$VENV/lib/python$PYV/site-packages"
 
@@ -150,16 +147,18 @@ Found: $(python3 --version 2>&1 || echo 'no python3'). Install python$PYV or set
     log "pip install -r requirements.txt (a fresh venv takes about a minute)"
     pip_q install -q -r requirements.txt
     stamp_set venv "$VENV_KEY"
-    rm -f "$STAMPS/tf2_msgs" "$STAMPS/pkg"   # they build against this venv
+    rm -f "$STAMPS/tf2_msgs" "$STAMPS/map_msgs" "$STAMPS/pkg"   # they build against this venv
 fi
 
-# ---------------------------------------------------------------- c) tf2_msgs
-TF2_KEY="$(hash_paths "$TF2_SRC/CMakeLists.txt" "$TF2_SRC/package.xml" "$TF2_SRC/msg/TFMessage.msg")-$(stamp_get venv)"
-if stamp_ok tf2_msgs "$TF2_KEY" && [ -f "$SITE/tf2_msgs/msg/_tf_message.py" ] \
-        && compgen -G "$SITE/tf2_msgs/tf2_msgs_s__rosidl_typesupport_fastrtps_c*.so" >/dev/null; then
-    log "tf2_msgs up to date"
-else
-    log "generating tf2_msgs into the venv (cmake + rosidl, ~10-30 s)"
+# ---------------------------------------------------------------- c) tf2_msgs, map_msgs
+# Message packages the PyPI wheels lack, generated from tools/<pkg>/ (one .msg each).
+msgs_built() { # pkg py_module -> 0 when its Python module and Fast DDS typesupport are there
+    [ -f "$SITE/$1/msg/$2.py" ] && compgen -G "$SITE/$1/$1_s__rosidl_typesupport_fastrtps_c*.so" >/dev/null
+}
+MSGS_PREPARED=0
+prepare_msgs_build() { # once: Python headers, and the wheels' CMake exports pointed at this machine
+    [ "$MSGS_PREPARED" = 1 ] && return 0
+    MSGS_PREPARED=1
     # Python headers are needed to compile the message's C extension.
     "$VENV/bin/python" - <<'PY' || NEED_PYDEV=1
 import os, sys, sysconfig
@@ -194,32 +193,51 @@ for path in glob.glob(os.path.join(venv, "share", "*", "cmake", "*Export*.cmake"
         n += 1
 print("[setup] patched %d exported CMake file(s) with local include dirs" % n)
 PY
-    rm -rf "$TF2_BUILD"
+}
+build_msgs() { # pkg msg_file py_module check_python
+    local pkg="$1" msg="$2" module="$3" check="$4"
+    local src="tools/$pkg" build="$ROOT/tools/$pkg/build" blog="$STAMPS/$pkg-build.log" key
+    key="$(hash_paths "$src/CMakeLists.txt" "$src/package.xml" "$src/msg/$msg")-$(stamp_get venv)"
+    if stamp_ok "$pkg" "$key" && msgs_built "$pkg" "$module"; then
+        log "$pkg up to date"
+        return 0
+    fi
+    log "generating $pkg into the venv (cmake + rosidl, ~10-30 s)"
+    prepare_msgs_build
+    rm -rf "$build"
     (
         export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
         export CMAKE_PREFIX_PATH="$VENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
         export PATH="$VENV/bin:$PATH"
-        cmake -S "$TF2_SRC" -B "$TF2_BUILD" \
+        cmake -S "$src" -B "$build" \
             -DCMAKE_BUILD_TYPE=Release \
             -DCMAKE_INSTALL_PREFIX="$VENV" \
             -DCMAKE_PREFIX_PATH="$VENV" \
             -DPython3_EXECUTABLE="$VENV/bin/python" \
             -DPython3_FIND_VIRTUALENV=ONLY \
-            -DBUILD_TESTING=OFF >"$TF2_LOG" 2>&1 \
-        && cmake --build "$TF2_BUILD" -j "$(nproc)" >>"$TF2_LOG" 2>&1 \
-        && cmake --install "$TF2_BUILD" >>"$TF2_LOG" 2>&1
-    ) || { tail -40 "$TF2_LOG" >&2; die "tf2_msgs build failed (full log: $TF2_LOG)"; }
-    AMENT_PREFIX_PATH="$VENV" "$VENV/bin/python" -c '
+            -DBUILD_TESTING=OFF >"$blog" 2>&1 \
+        && cmake --build "$build" -j "$(nproc)" >>"$blog" 2>&1 \
+        && cmake --install "$build" >>"$blog" 2>&1
+    ) || { tail -40 "$blog" >&2; die "$pkg build failed (full log: $blog)"; }
+    AMENT_PREFIX_PATH="$VENV" "$VENV/bin/python" -c "$check" \
+        || die "$pkg was built but does not import/serialize (see $blog)"
+    stamp_set "$pkg" "$key"
+    log "$pkg OK"
+}
+build_msgs tf2_msgs TFMessage.msg _tf_message '
 from tf2_msgs.msg import TFMessage
 from geometry_msgs.msg import TransformStamped
 m = TFMessage(transforms=[TransformStamped()])
 assert type(m).__module__.startswith("tf2_msgs.msg"), type(m).__module__
 from rclpy.serialization import serialize_message, deserialize_message
 assert len(deserialize_message(serialize_message(m), TFMessage).transforms) == 1
-' || die "tf2_msgs was built but does not import/serialize (see $TF2_LOG)"
-    stamp_set tf2_msgs "$TF2_KEY"
-    log "tf2_msgs OK (from tf2_msgs.msg import TFMessage)"
-fi
+'
+build_msgs map_msgs OccupancyGridUpdate.msg _occupancy_grid_update '
+from map_msgs.msg import OccupancyGridUpdate
+m = OccupancyGridUpdate(width=2, height=1, data=[-1, 100])
+from rclpy.serialization import serialize_message, deserialize_message
+assert list(deserialize_message(serialize_message(m), OccupancyGridUpdate).data) == [-1, 100]
+'
 
 # ---------------------------------------------------------------- d) web client
 if [ "${VUER_ROS_SKIP_WEB:-0}" = 1 ]; then

@@ -142,6 +142,25 @@ ROBOT_MODEL = _add(DisplayType(
 # -- point clouds and laser scans -----------------------------------------------------------------
 
 # -- maps -----------------------------------------------------------------------------------------
+MAP = _add(DisplayType(
+    "Map", "A nav_msgs/OccupancyGrid as a plane of cells at its origin, coloured by rviz's "
+    "palettes, patched by map_msgs/OccupancyGridUpdate (see \"The Map display\" above).",
+    ("nav_msgs/msg/OccupancyGrid",), (
+        OptionSpec("color_scheme", "map", "How cell values are coloured (rviz's palettes).",
+                   choices=("map", "costmap", "raw")),
+        OptionSpec("alpha", 0.7, "Opacity of the map; from 0.9998 on it is opaque and hides "
+                   "what is below it.", range=(0.0, 1.0)),
+        OptionSpec("draw_behind", False, "Draw the map before everything else, never hiding "
+                   "it (rviz's Draw Behind)."),
+        OptionSpec("update_topic", "", "map_msgs/OccupancyGridUpdate topic patching the map; "
+                   "empty: the map's topic + `_updates`, as rviz."),
+        OptionSpec("use_timestamp", False, "Place the map by the TF at its header stamp "
+                   "(the latest when unknown) instead of the latest TF."),
+        OptionSpec("binary_representation", False, "Two colours: free below "
+                   "binary_threshold, occupied from it on."),
+        OptionSpec("binary_threshold", 100, "Lowest value drawn occupied with "
+                   "binary_representation.", range=(0, 100)),
+    )))
 
 # -- paths, poses, points, polygons, odometry ---------------------------------------------------
 # rviz_default_plugins' Path, Pose, PoseArray, PointStamped, Polygon and Odometry displays, with

@@ -17,6 +17,7 @@ from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_
 from rosbags.typesys.store import Typestore
 
 from .messages import CdrError, endianness
+from .occupancy import UPDATE_DEFINITION, UPDATE_MSGTYPE
 
 _IDL_SEPARATOR = "=" * 80 + "\n"
 _DIRECTIVE = re.compile(r"^[ \t]*#[^\n]*$", re.MULTILINE)
@@ -30,8 +31,12 @@ class Decoder(Protocol):
 
 @lru_cache(maxsize=None)
 def jazzy_store() -> Typestore:
-    """The definitions the fast decoders were written for (and live topics use)."""
-    return get_typestore(Stores.ROS2_JAZZY)
+    """The definitions the fast decoders were written for (and live topics use): rosbags'
+    Jazzy store, plus map_msgs/OccupancyGridUpdate (map_msgs is not in it)."""
+    store = get_typestore(Stores.ROS2_JAZZY)
+    if UPDATE_MSGTYPE not in store.fielddefs:
+        store.register(get_types_from_msg(UPDATE_DEFINITION, UPDATE_MSGTYPE))
+    return store
 
 
 def distro_store(ros_distro: str | None) -> Typestore:

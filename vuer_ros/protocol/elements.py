@@ -179,4 +179,7 @@ DirectionalLight = _element("DirectionalLight")
 AmbientLight = _element("AmbientLight")
 PointLight = _element("PointLight")
 
+# --- ROS displays: maps ---------------------------------------------------
+MapTile = _element("MapTile")
+
 ALL_TAGS: tuple[str, ...] = tuple(sorted(e.tag for e in schema.ELEMENTS))

@@ -244,6 +244,24 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     # --- ROS displays: point clouds and laser scans ------------------------------
 
     # --- ROS displays: maps -------------------------------------------------------
+    ElementSpec("MapTile", "A tile of an occupancy grid (rviz's Map display): `width` x `height` "
+                "cells of `resolution` metres in the node's XY plane, cell (i, j) over "
+                "[x + i, x + i + 1] x [y + j, y + j + 1] resolutions; each cell's byte coloured "
+                "through `palette`; unlit, seen from both sides, drawn behind what lies in its "
+                "plane.", (
+        PropSpec("x", "integer", 0, "the tile's first column in its map, cells"),
+        PropSpec("y", "integer", 0, "the tile's first row in its map, cells"),
+        PropSpec("width", "integer", 0, "cells per row"),
+        PropSpec("height", "integer", 0, "rows"),
+        PropSpec("resolution", "number", 1, "cell side, metres"),
+        _packed("cells", U8, "`width * height` bytes, row by row, row 0 at the node's origin: "
+                "each cell's int8 as a byte (-1 is 255)"),
+        _packed("palette", U8, "256 RGBA colours, sRGB bytes: the colour of each cell byte"),
+        PropSpec("alpha", "number", 1, "opacity; below 1 blended and not written to depth "
+                 "(rviz: from 0.9998 on, opaque)"),
+        PropSpec("drawBehind", "boolean", False,
+                 "true: drawn before everything else and never hiding it (rviz's Draw Behind)"),
+    ), extension=True),
 
     # --- ROS displays: paths, poses, points, polygons, odometry -------------------
 )

@@ -11,6 +11,8 @@ Every key the scene model emits has one of these forms::
     <display>:<topic>:<slot>   the Group of one message a topic display shows (``path``,
                                ``pose``, ``odometry``, ...; stamped_display.py); its
                                geometry is <display>:<topic>:<slot>#<part>
+    map:<topic>                the Group of an OccupancyGrid topic's map, at its origin
+    map:<topic>#tile<i>_<j>    its tile of cells in column i, row j
 
 ``<frame>``, ``<link>``, ``<ns>`` and ``<topic>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
@@ -32,6 +34,7 @@ _SAFE = "_-.~/"
 FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
+MAP_PREFIX = "map:"
 
 
 @lru_cache(maxsize=65536)
@@ -63,6 +66,11 @@ def display_key(display: str, topic: str, slot: int) -> str:
     """Key of the Group of the message in ``slot`` of a topic display (``display`` is the
     display's own prefix word, ``path``, ``pose``, ...)."""
     return f"{display}:{escape(topic)}:{int(slot)}"
+
+
+def map_key(topic: str) -> str:
+    """Key of the Group of the map shown from OccupancyGrid topic ``topic``."""
+    return MAP_PREFIX + escape(topic)
 
 
 def part_key(key: str, part: str) -> str:

@@ -25,6 +25,8 @@ from ..cdr import ArrayDecoder, Decoder, StoreDecoder, decode_string, decode_tf,
 from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
 from ..cdr.poses import PATH_LAYOUT, POSE_ARRAY_LAYOUT, PathDecoder, PoseArrayDecoder
+from ..cdr.occupancy import GRID_LAYOUT, UPDATE_LAYOUT, UPDATE_MSGTYPE
+from ..cdr.occupancy import decode_occupancy_grid, decode_occupancy_grid_update
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
 from ..displays import DISPLAY_TYPES
@@ -35,6 +37,7 @@ from ..scene.point_display import PointStampedDisplay
 from ..scene.polygon_display import PolygonDisplay
 from ..scene.pose_display import PoseArrayDisplay, PoseDisplay
 from ..scene.stamped_display import StampedDisplay
+from ..scene.map_display import attach_map, attach_map_updates, update_topic_of
 from .options import ViewOptions
 
 Handler = Callable[[Any, int], object]
@@ -69,6 +72,8 @@ class MessageKind:
     layout: Mapping[str, str] | None = None         # the fields ``fast`` reads (rclpy's names)
     # a newer waiting message makes an older one of the same topic pointless (latest wins)
     supersedes: Callable[[Any, Any], bool] | None = None
+    # other topics a display of this kind reads, by its topic and options: (topic, kind name)
+    also: Callable[[str, Mapping[str, Any]], list[tuple[str, str]]] | None = None
 
     @property
     def label(self) -> str:
@@ -156,6 +161,15 @@ ROBOT_DESCRIPTION = _kind(
 # -- point clouds and laser scans -------------------------------------------------------------
 
 # -- maps -------------------------------------------------------------------------------------
+# map_server latches its map (transient local); updates as rviz subscribes to them (depth 5).
+# The update kind shows as part of a Map display: it comes after MAP, so BY_DISPLAY keeps MAP.
+MAP = _kind(
+    "map", "nav_msgs/msg/OccupancyGrid", Qos(1, transient_local=True), attach_map,
+    display="Map", auto=True, fast=lambda _: _Fn(decode_occupancy_grid), layout=GRID_LAYOUT,
+    also=lambda topic, options: [(update_topic_of(topic, options), "map_update")])
+MAP_UPDATE = _kind(
+    "map_update", UPDATE_MSGTYPE, Qos(5), attach_map_updates, display="Map", auto=True,
+    fast=lambda _: _Fn(decode_occupancy_grid_update), layout=UPDATE_LAYOUT)
 
 # -- paths, poses, points, polygons, odometry -------------------------------------------------
 # rviz subscribes these displays reliable and volatile, depth 5 (RosTopicDisplay's qos_profile)
@@ -182,8 +196,11 @@ POLYGON = _kind("polygon", "geometry_msgs/msg/PolygonStamped", _TOPIC_QOS, _stam
 ODOMETRY = _kind("odometry", "nav_msgs/msg/Odometry", _TOPIC_QOS, _stamped(OdometryDisplay),
                  display="Odometry", auto=True)
 
-# display type -> the kind its topic is read as
-BY_DISPLAY: dict[str, MessageKind] = {k.display: k for k in KINDS.values() if k.display}
+# display type -> the kind its topic is read as (the first kind of that display)
+BY_DISPLAY: dict[str, MessageKind] = {}
+for _k in KINDS.values():
+    if _k.display:
+        BY_DISPLAY.setdefault(_k.display, _k)
 # message type -> the kind ``displays.auto`` shows a topic of that type as
 AUTO: dict[str, MessageKind] = {k.msgtype: k for k in KINDS.values() if k.auto}
 
@@ -208,6 +225,8 @@ def subscriptions(options: ViewOptions) -> list[Subscription]:
         kind = BY_DISPLAY.get(d.type)
         if kind is not None and d.enabled and d.topic:
             subs.setdefault(d.topic, Subscription(d.topic, kind, d.options))
+            for topic, name in kind.also(d.topic, d.options) if kind.also else ():
+                subs.setdefault(topic, Subscription(topic, KINDS[name], d.options))
     for topic in options.marker_topics:
         subs.setdefault(topic, Subscription(topic, MARKER))
     for topic in options.marker_array_topics:

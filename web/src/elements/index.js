@@ -6,6 +6,7 @@ import { Element } from './base.js';
 import { CameraView, Frustum, GrabRender } from './cameras.js';
 import { CubeList, SphereList } from './lists.js';
 import { Line } from './lines.js';
+import { MapTile } from './map.js';
 import { TriMesh } from './mesh.js';
 import { Dae, Glb, Obj, Stl } from './models.js';
 import { PointCloud } from './points.js';
@@ -25,6 +26,7 @@ export const BUILDERS = {
   Obj, Stl, Dae, Glb,
   Frustum, CameraView, GrabRender,
   Grid, AmbientLight, DirectionalLight, HemisphereLight, PointLight,
+  MapTile,
 };
 
 function tagMap() {
