@@ -57,7 +57,9 @@ class _Topic:
     kind: MessageKind
     decoder: Decoder
     options: Mapping[str, Any]    # its display's options (displays.py)
-    kept: deque[Any] | None       # transient-local topics: their messages, to apply again
+    # transient-local topics: their last ``depth`` messages (what a new subscriber would get
+    # from a latched publisher), to apply again after a reset
+    kept: deque[Any] | None
     handler: Handler | None = None   # what ``kind.attach`` gave, on the current model
 
 
@@ -99,7 +101,7 @@ class ScenePlayer:
             dtype = DISPLAY_TYPES.get(kind.display or "")
             options = dtype.defaults() if dtype is not None else {}
         kept: deque[Any] | None = \
-            deque(maxlen=kind.qos.depth * 10) if kind.qos.transient_local else None
+            deque(maxlen=kind.qos.depth) if kind.qos.transient_local else None
         self._topics[topic] = _Topic(kind, kind.decoder(self.options.max_marker_points, store),
                                      options, kept)
 
