@@ -8,6 +8,9 @@ Every key the scene model emits has one of these forms::
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body
+    tfd:<frame>                the TF display's Group of frame <frame> (inside tf:<frame>):
+                               its axes tfd:<frame>#x|#y|#z, name tfd:<frame>#name and
+                               the arrow to its parent tfd:<frame>#arrow (#shaft, #head)
 
 ``<frame>``, ``<link>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
@@ -29,6 +32,7 @@ _SAFE = "_-.~/"
 FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
+TF_DISPLAY_PREFIX = "tfd:"
 
 
 @lru_cache(maxsize=65536)
@@ -54,6 +58,11 @@ def marker_key(ns: str, marker_id: int) -> str:
 def robot_link_key(link: str) -> str:
     """Key of the Group holding URDF link ``link``'s visuals (a child of ``tf:<link>``)."""
     return ROBOT_PREFIX + escape(link)
+
+
+def tf_display_key(frame: str) -> str:
+    """Key of the TF display's Group of frame ``frame`` (a child of ``tf:<frame>``)."""
+    return TF_DISPLAY_PREFIX + escape(frame)
 
 
 def part_key(key: str, part: str) -> str:
