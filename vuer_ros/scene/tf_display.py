@@ -201,8 +201,7 @@ class TfDisplay(Display):
                                  material=self._material(NAME_COLOR, look)))
         if look.arrow is not None:
             children.append(self._arrow_group(key, look))
-        props: dict[str, Any] = {} if look.visible else {"visible": False}
-        return Group(*children, key=key, **props)
+        return Group(*children, key=key, visible=look.visible)
 
     def _arrow_parts(self, key: str, arrow: Vec3) -> tuple[dict[str, Any], dict[str, Any],
                                                            dict[str, Any]]:
