@@ -21,8 +21,10 @@ from vuer_ros.bag import FrameError, RenderOptions, Renderer, render_bag, render
 from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
 from vuer_ros.render.camera import RenderCamera, quat_to_matrix
 
+import tf_axes
 from bag_helpers import camera_from_output, image_array, read_bag, stamp_ns
-from pixels import hue_mask, rod_points, silhouette_mask
+from pixels import hue_mask, silhouette_mask
+from tf_axes import AXES
 
 W, H, FOV, RATE = 480, 360, 50.0, 10.0
 # looking north-east (65 degrees), away from every axis direction the frames take
@@ -32,8 +34,7 @@ TICKS = 10                       # 1 s at 10 Hz
 POST = ((1.2, 0.9, 0.0), 30.0)   # world -> post, static: position, yaw (deg)
 MAST = (0.0, -0.6, 0.3)          # rover -> mast, static
 FOLLOW_EYE, FOLLOW_TARGET = (-1.2, -2.3, 1.6), (0.3, 0.1, 0.1)   # offsets from rover's origin
-AXES = {"x": (0, (1.0, 0.0, 0.0)), "y": (1, (0.0, 1.0, 0.0)), "z": (2, (0.0, 0.0, 1.0))}
-SHAFT, HEAD = (0.8, 0.8, 0.3), (1.0, 0.1, 0.6)
+SHAFT, HEAD = tf_axes.ARROW_SHAFT, tf_axes.ARROW_HEAD
 
 
 def yaw(deg: float) -> tuple[float, float, float, float]:
@@ -71,29 +72,15 @@ PARENTS = {"post": "world", "rover": "world", "mast": "rover"}
 
 
 def axis_points(pose, axis: str) -> np.ndarray:
-    p, R = pose
-    return rod_points(p, p + 0.2 * SCALE * R[:, AXES[axis][0]], 0.02 * SCALE)
+    return tf_axes.axis_points(pose, axis, SCALE)
 
 
 def arrow_parts(child, parent) -> list[np.ndarray]:
-    """rviz's parent arrow: a shaft and a 0.1 (x scale) head, from child to parent origin."""
-    p, q = child[0], parent[0]
-    d = np.linalg.norm(q - p)
-    head = 0.1 * SCALE * (d if d < 0.1 * SCALE else 1.0)
-    neck = p + (q - p) * (d - head) / d
-    return [rod_points(p, neck, 0.01 * SCALE), rod_points(neck, q, 0.04 * SCALE, 0.0)]
+    return tf_axes.arrow_parts(child, parent, SCALE)
 
 
 def name_box(camera: RenderCamera, pose, name: str) -> np.ndarray:
-    """Where the frame's name may be drawn: centred below its origin, 0.1 (x scale) high
-    capitals facing the camera (a generous box: width 0.8 em a letter, descenders)."""
-    (u, v), = camera.project(pose[0][None])
-    depth = camera.world_to_optical(pose[0][None])[0, 2]
-    h = 0.1 * SCALE * camera.focal_length / depth
-    w = 0.8 * h * len(name)
-    mask = np.zeros((camera.height, camera.width), bool)
-    mask[max(0, int(v - 3)):int(v + 1.5 * h + 3), max(0, int(u - w / 2 - 3)):int(u + w / 2 + 3)] = True
-    return mask
+    return tf_axes.name_box(camera, pose, name, SCALE)
 
 
 def options(**tf) -> RenderOptions:
@@ -151,30 +138,8 @@ def test_every_run_renders_every_tick(renders):
 
 
 def assert_axes_land(rgb: np.ndarray, camera: RenderCamera, frames: dict, where: str) -> None:
-    """Each axis' colour is where its silhouette is predicted: centroid and tip within 2 px,
-    compared where no other axis is predicted (they cross in the image, and meet at the
-    frame's origin)."""
-    parts = {(f, a): axis_points(pose, a) for f, pose in frames.items() for a in AXES}
-    for (frame, axis), points in parts.items():
-        if frame == "world":
-            continue
-        others = silhouette_mask(camera, [p for key, p in parts.items() if key[0] != frame],
-                                 grow=3)
-        others |= silhouette_mask(camera, [p for key, p in parts.items()
-                                           if key[0] == frame and key[1] != axis], grow=1)
-        want = silhouette_mask(camera, [points]) & ~others
-        got = hue_mask(rgb, AXES[axis][1]) & silhouette_mask(camera, [points], grow=4) & ~others
-        label = (where, frame, axis, int(got.sum()), int(want.sum()))
-        # (the filled silhouette counts every pixel its outline touches: more than the area)
-        assert want.sum() >= 30 and got.sum() >= 0.5 * want.sum(), label
-        centroid = lambda m: np.array(np.nonzero(m)[::-1]).mean(axis=1)   # noqa: E731
-        assert np.linalg.norm(centroid(got) - centroid(want)) <= 2.0, label
-        # the tip: how far the colour reaches along the projected axis
-        p, R = frames[frame]
-        o, tip = camera.project(np.array([p, p + 0.2 * SCALE * R[:, AXES[axis][0]]]))
-        direction = (tip - o) / np.linalg.norm(tip - o)
-        reach = lambda m: (np.array(np.nonzero(m)[::-1]).T @ direction).max()   # noqa: E731
-        assert abs(reach(got) - reach(want)) <= 2.0, (*label, reach(got), reach(want))
+    errors = tf_axes.axes_errors(rgb, camera, frames, SCALE, skip=("world",))
+    assert not errors, (where, errors)
 
 
 def test_axes_land_where_camera_info_and_tf_put_them_and_move_with_their_frame(renders):

@@ -330,6 +330,22 @@ class RosClient:
         return self.node.get_clock().now().to_msg()
 
 
+def set_param(client: RosClient, name: str, value: Any, timeout: float = 30.0) -> Any:
+    """``ros2 param set /vuer_viewer <name> <value>``: the SetParameters result."""
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+    cli = client.node.create_client(SetParameters, "/vuer_viewer/set_parameters")
+    try:
+        if not cli.wait_for_service(timeout_sec=timeout):
+            raise AssertionError(f"/vuer_viewer/set_parameters did not appear within {timeout} s")
+        req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+        future = cli.call_async(req)
+        client.wait_for(future.done, timeout, f"an answer to setting {name}")
+        return future.result().results[0]
+    finally:
+        client.node.destroy_client(cli)
+
+
 class PinholeCamera:
     """K from camera_info, pose of the optical frame from TF: world point -> pixel."""
 
