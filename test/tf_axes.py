@@ -7,7 +7,6 @@ node (test/ros) and of render-bag (test/bag). A camera is anything with ``projec
 from __future__ import annotations
 
 import numpy as np
-
 from pixels import hue_mask, rod_points, silhouette_mask
 
 AXES = {"x": (0, (1.0, 0.0, 0.0)), "y": (1, (0.0, 1.0, 0.0)), "z": (2, (0.0, 0.0, 1.0))}

@@ -13,18 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-
-from vuer_ros.bag import FrameError, RenderOptions, Renderer, render_bag, render_bag_async
-from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
-from vuer_ros.render.camera import RenderCamera, quat_to_matrix
-
 import tf_axes
 from bag_helpers import camera_from_output, image_array, read_bag, stamp_ns
 from pixels import hue_mask, silhouette_mask
 from tf_axes import AXES
+
+from vuer_ros.bag import FrameError, Renderer, RenderOptions, render_bag, render_bag_async
+from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
+from vuer_ros.render.camera import RenderCamera, quat_to_matrix
 
 W, H, FOV, RATE = 480, 360, 50.0, 10.0
 # looking north-east (65 degrees), away from every axis direction the frames take

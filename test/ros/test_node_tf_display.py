@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import tf_axes
 from pixels import hue_mask, silhouette_mask
 from ros_helpers import TF_DISPLAY_ON, PinholeCamera, RosClient, set_param, tf
+
 from vuer_ros.render.camera import quat_to_matrix
 
 SCALE = 2.0

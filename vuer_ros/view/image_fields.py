@@ -121,7 +121,7 @@ def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera
                 "x_offset": 0, "y_offset": 0, "height": 0, "width": 0, "do_rectify": False})})
     if camera_tf_parent is not None and wants.any:
         out[CAMERA_TF_TOPIC] = camera_tf_fields(stamp_ns, camera_tf_parent, frame_id,
-                                                camera.position, camera.orientation)
+                                                camera.position.tolist(), camera.orientation.tolist())
     return out
 
 

@@ -230,7 +230,8 @@ class ScenePlayer:
             if pose is None:
                 return None
             camera = self._fixed_camera
-            return camera.with_pose(camera.position + pose[:3, 3], camera.orientation)
+            return camera.with_pose((camera.position + pose[:3, 3]).tolist(),
+                                    camera.orientation.tolist())
         mount = s.camera_mount(self.model.fixed_frame)
         assert mount is not None   # riding a frame is a mount
         parent, xyz, q = mount
