@@ -461,9 +461,10 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                                   (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
     if summary.frames == 0 and summary.skipped and not summary.interrupted:
-        raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
+        flag = "--camera-frame" if options.settings.camera_frame else "--target-frame"
+        raise FrameError(f"no frame rendered: the camera's frame '{summary.camera_parent}' never "
                          f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
-                         "--fixed-frame and --camera-frame")
+                         f"--fixed-frame and {flag}")
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
