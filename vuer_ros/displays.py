@@ -214,8 +214,8 @@ def display_configs(params: Mapping[str, Any]) -> list[DisplayConfig]:
                                   f"(it has: {known})")
             options[option] = spec.check(value, f"{where}.{option}")
         out.append(DisplayConfig(name, kind, topic.strip(), enabled, options))
-    for name, kind in DEFAULT_DISPLAYS.items():
-        if not any(d.type == kind for d in out):
+    for name, kind in DEFAULT_DISPLAYS.items():   # unless one of its type (or name) is listed
+        if not any(d.type == kind or d.name == name for d in out):
             out.append(DisplayConfig(name, kind, "", True, DISPLAY_TYPES[kind].defaults()))
     for kind in {d.type for d in out if not DISPLAY_TYPES[d.type].topic}:
         listed = [f"{PREFIX}{d.name}" for d in out if d.type == kind and d.enabled]
