@@ -60,3 +60,43 @@ def measured_silhouette(mask: np.ndarray) -> tuple[float, np.ndarray, np.ndarray
     if len(u) == 0:
         raise AssertionError("colour not found in the image")
     return float(len(u)), np.array([u.mean(), v.mean()]), np.array([u.max() - u.min() + 1, v.max() - v.min() + 1])
+
+
+def rod_points(start, end, diameter: float, end_diameter: float | None = None, n: int = 48) -> np.ndarray:
+    """Surface samples of a cylinder (or a cone: ``end_diameter`` 0) from ``start`` to ``end``."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    axis = (end - start) / np.linalg.norm(end - start)
+    u = np.cross(axis, [0.0, 0.0, 1.0] if abs(axis[2]) < 0.9 else [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(axis, u)
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)[:, None]
+    circle = np.cos(a) * u + np.sin(a) * v
+    d1 = diameter if end_diameter is None else end_diameter
+    return np.vstack([start + diameter / 2 * circle, end + d1 / 2 * circle])
+
+
+def silhouette_mask(camera, parts, grow: int = 0) -> np.ndarray:
+    """Pixels (height x width) inside the union of the convex silhouettes of ``parts``
+    (surface samples of convex bodies), grown by ``grow`` pixels. ``camera``: anything
+    with ``project``, ``width`` and ``height`` (RenderCamera)."""
+    import cv2
+    mask = np.zeros((camera.height, camera.width), np.uint8)
+    for pts in parts:
+        hull = cv2.convexHull((camera.project(pts) * 16).round().astype(np.int32))
+        # pixel centres sit at integers (ROS/OpenCV): fill with 4 fractional bits
+        cv2.fillConvexPoly(mask, hull, 1, lineType=cv2.LINE_8, shift=4)
+    if grow:
+        mask = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return mask.astype(bool)
+
+
+def hue_mask(rgb: np.ndarray, colour, min_value: int = 30, tol: float = 0.2) -> np.ndarray:
+    """Pixels of a lit surface of ``colour`` (0-1 rgb): lighting scales a colour, so the
+    channels' ratios to the brightest one are compared (within ``tol``)."""
+    img = rgb.astype(np.float32)
+    mx = img.max(axis=2)
+    ok = mx >= min_value
+    top = max(colour)
+    for c, want in enumerate(colour):
+        ok &= np.abs(img[..., c] / np.maximum(mx, 1.0) - want / top) < tol
+    return ok

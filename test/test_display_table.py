@@ -97,3 +97,20 @@ def test_the_displays_doc_shows_the_current_table():
     doc = (ROOT / "docs" / "displays.md").read_text()
     assert markdown_tables() in doc, ("docs/displays.md is out of date: run "
                                       "`python -m vuer_ros.displays --write docs/displays.md`")
+
+
+def test_the_tf_display_is_there_unless_the_parameters_say_otherwise():
+    def tf_displays(params):
+        return [(d.name, d.type, d.enabled) for d in display_configs(params) if d.type == "TF"]
+    assert tf_displays({}) == [("tf", "TF", True)]
+    assert tf_displays({"displays.tf.enabled": False}) == [("tf", "TF", False)]
+    (tf,) = display_configs({"displays.tf.show_names": True})   # its type may be left out
+    assert tf.options["show_names"] is True and tf.options["marker_scale"] == 1.0
+    # one listed under another name replaces it; a second enabled one is refused, named
+    assert tf_displays({"displays.frames.type": "TF"}) == [("frames", "TF", True)]
+    with pytest.raises(ConfigError, match="displays.frames, displays.tf: one TF display at most"):
+        display_configs({"displays.frames.type": "TF", "displays.tf.show_axes": False})
+    # the name taken by another display: no TF display
+    assert tf_displays({"displays.tf.type": "Marker", "displays.tf.topic": "/m"}) == []
+    with pytest.raises(ConfigError, match=r"displays.tf.filter_blacklist: '\[' is not a regular"):
+        display_configs({"displays.tf.filter_blacklist": "["})

@@ -15,7 +15,10 @@ ROS-free, like params.py. A display in the node's parameter file is a map under
 which the node reads as the parameters ``displays.front_lidar.type``,
 ``displays.front_lidar.topic``, ... Options left out take rviz's defaults
 (this table); a display listed with ``enabled: false`` is not shown (and keeps
-``displays.auto`` from showing its topic). ``python -m vuer_ros.displays``
+``displays.auto`` from showing its topic). Some displays are there unless the
+parameters say otherwise (``DEFAULT_DISPLAYS``): the TF display as ``displays.tf``,
+so ``displays.tf.enabled: false`` turns it off and ``displays.tf.show_names: true``
+sets an option (its ``type`` may be left out). ``python -m vuer_ros.displays``
 prints the options tables of docs/displays.md (``--write docs/displays.md``).
 """
 
@@ -45,6 +48,7 @@ class OptionSpec:
     description: str
     choices: tuple[str, ...] | None = None
     range: tuple[float, float] | None = None     # of a number, or of each number of a list
+    regex: bool = False              # a string that is a regular expression ('' for none)
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` as the display uses it; ConfigError naming ``where`` otherwise."""
@@ -72,6 +76,11 @@ class OptionSpec:
         if self.range is not None and not all(
                 self.range[0] <= v <= self.range[1] for v in (value if isinstance(value, list) else [value])):
             raise ConfigError(f"{where}: {value!r} is outside {self.range[0]:g} .. {self.range[1]:g}")
+        if self.regex:
+            try:
+                re.compile(value)
+            except re.error as e:
+                raise ConfigError(f"{where}: {value!r} is not a regular expression ({e})") from None
         return value
 
 
@@ -117,6 +126,9 @@ class DisplayConfig:
 
 
 DISPLAY_TYPES: dict[str, DisplayType] = {}
+# displays there are unless the parameters list one of their type: name -> type (the entry
+# ``displays.<name>`` may leave out ``type``; ``displays.<name>.enabled: false`` hides it)
+DEFAULT_DISPLAYS: dict[str, str] = {}
 
 
 def _add(display_type: DisplayType) -> DisplayType:
@@ -138,6 +150,26 @@ ROBOT_MODEL = _add(DisplayType(
     ("std_msgs/msg/String",)))
 
 # -- TF (axes, names, arrows) ---------------------------------------------------------------------
+TF = _add(DisplayType(
+    "TF", "rviz's TF display: at every TF frame that reaches the fixed frame, its axes "
+    "(X red, Y green, Z blue), optionally its name, and an arrow to its parent. On by "
+    "default as the display `tf` (`displays.tf.enabled: false` turns it off).",
+    options=(
+        OptionSpec("show_names", False, "Draw each frame's name below its origin."),
+        OptionSpec("show_axes", True, "Draw each frame's axes (0.2 m long, 0.02 m thick, "
+                   "times marker_scale)."),
+        OptionSpec("show_arrows", True, "Draw an arrow from each frame to its parent."),
+        OptionSpec("marker_scale", 1.0, "Scale of the axes, names and arrows.",
+                   range=(0.0, 1000.0)),
+        OptionSpec("frame_timeout", 15.0, "Seconds after which a frame whose transform stopped "
+                   "changing is hidden; it turns grey after a third of it and fades out in the "
+                   "last third.", range=(1.0, 1e9)),
+        OptionSpec("filter_whitelist", "", "A regular expression: only frames whose name it "
+                   "matches (anywhere) are drawn; empty: all.", regex=True),
+        OptionSpec("filter_blacklist", "", "A regular expression: frames whose name it matches "
+                   "(anywhere) are not drawn; empty: none.", regex=True),
+    ), topic=False))
+DEFAULT_DISPLAYS["tf"] = TF.name
 
 # -- point clouds and laser scans -----------------------------------------------------------------
 
@@ -317,7 +349,7 @@ def display_configs(params: Mapping[str, Any]) -> list[DisplayConfig]:
     out = []
     for name, entry in entries.items():
         where = f"{PREFIX}{name}"
-        kind = entry.get("type")
+        kind = entry.get("type", DEFAULT_DISPLAYS.get(name))
         if kind not in DISPLAY_TYPES:
             raise ConfigError(f"{where}.type: {kind!r} is not a display type; use one of "
                               f"{', '.join(sorted(DISPLAY_TYPES))}")
@@ -339,6 +371,14 @@ def display_configs(params: Mapping[str, Any]) -> list[DisplayConfig]:
                                   f"(it has: {known})")
             options[option] = spec.check(value, f"{where}.{option}")
         out.append(DisplayConfig(name, kind, topic.strip(), enabled, options))
+    for name, kind in DEFAULT_DISPLAYS.items():   # unless one of its type (or name) is listed
+        if not any(d.type == kind or d.name == name for d in out):
+            out.append(DisplayConfig(name, kind, "", True, DISPLAY_TYPES[kind].defaults()))
+    for kind in {d.type for d in out if not DISPLAY_TYPES[d.type].topic}:
+        listed = [f"{PREFIX}{d.name}" for d in out if d.type == kind and d.enabled]
+        if len(listed) > 1:
+            raise ConfigError(f"{', '.join(listed)}: one {kind} display at most (it shows no "
+                              "topic); give the others enabled: false")
     return out
 
 

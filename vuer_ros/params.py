@@ -16,6 +16,8 @@ IMAGE_TOPIC = "vuer/image"
 COMPRESSED_TOPIC = "vuer/image/compressed"
 CAMERA_INFO_TOPIC = "vuer/camera_info"
 DEPTH_TOPIC = "vuer/depth"
+# A moving render camera's pose (render.target_frame) goes out with each image on TF itself.
+CAMERA_TF_TOPIC = "/tf"
 
 NODE_NAME = "vuer_viewer"
 # Parameters under this prefix list displays (vuer_ros/displays.py), besides the table below.
@@ -121,9 +123,17 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("render.target", [0.0, 0.0, 0.0],
               "Point [x, y, z] the fixed render camera looks at, in fixed_frame (m); +Z is up "
               "in the image.", dynamic=True, length=3),
+    ParamSpec("render.target_frame", "",
+              "A TF frame the fixed render camera follows (rviz's Orbit view Target Frame): "
+              "render.eye and render.target are then offsets from that frame's origin along "
+              "fixed_frame's axes, so the camera moves with the frame but does not turn with "
+              "it. Its pose then goes out with each image on /tf (a child of fixed_frame). "
+              "Empty: the camera stays put. Not with render.camera_frame.", dynamic=True),
     ParamSpec("render.optical_frame", "vuer_camera_optical",
               "Frame id of the published images and camera_info. The node publishes it on "
-              "/tf_static: a child of fixed_frame (fixed camera) or of render.camera_frame."),
+              "/tf_static: a child of fixed_frame (fixed camera) or of render.camera_frame; "
+              "with render.target_frame on /tf with each image. The viewer's TF display does "
+              "not draw it (nor render.camera_frame): axes at the lens would fill the image."),
     ParamSpec("render.headless", True,
               "true: run an own headless Chromium to render into. false: grab from a browser "
               "the user opened at the logged URL (rendered with the render camera at render "

@@ -54,9 +54,13 @@ IMAGE_TOPICS = {"/vuer/image": "sensor_msgs/msg/Image",
 BODY_TO_OPTICAL = (-0.5, 0.5, -0.5, 0.5)
 
 
+# the TF display's red, green and blue axes would be in the colour masks
+NO_TF_DISPLAY = {"displays.tf.enabled": False}
+
+
 def fixed_options(**kw):
-    return RenderOptions.create(fixed_frame="world", eye=EYE, target=TARGET, width=W, height=H,
-                                fov=FOV, rate=RATE, **kw)
+    return RenderOptions.create(params=NO_TF_DISPLAY, fixed_frame="world", eye=EYE, target=TARGET,
+                                width=W, height=H, fov=FOV, rate=RATE, **kw)
 
 
 def semantics_bag(path, storage):
@@ -113,7 +117,8 @@ def runs(tmp_path_factory):
                 r["window_bag"] = d / f"window.{ext}"
                 r["ride"] = await render_bag_async(
                     bag, d / f"ride.{ext}", frames=d / "ride-frames", renderer=renderer,
-                    options=RenderOptions.create(fixed_frame="world", camera_frame="mover_cam",
+                    options=RenderOptions.create(params=NO_TF_DISPLAY, fixed_frame="world",
+                                                 camera_frame="mover_cam",
                                                  width=W, height=H, fov=FOV, rate=RATE))
                 r["ride_bag"] = d / f"ride.{ext}"
                 sem = semantics_bag(d / f"semantics.{ext}", storage)

@@ -48,7 +48,9 @@ def robot_bag(path, with_description: bool):
 
 
 def options(**kw):
-    return RenderOptions.create(fixed_frame="world", eye=(0.0, -3.0, 1.5), target=(0.0, 0.0, 0.15),
+    # no TF display: its red X axes would be in the red mask
+    return RenderOptions.create(params={"displays.tf.enabled": False}, fixed_frame="world",
+                                eye=(0.0, -3.0, 1.5), target=(0.0, 0.0, 0.15),
                                 width=W, height=H, fov=60.0, rate=10.0, **kw)
 
 

@@ -332,6 +332,22 @@ class RosClient:
         return self.node.get_clock().now().to_msg()
 
 
+def set_param(client: RosClient, name: str, value: Any, timeout: float = 30.0) -> Any:
+    """``ros2 param set /vuer_viewer <name> <value>``: the SetParameters result."""
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+    cli = client.node.create_client(SetParameters, "/vuer_viewer/set_parameters")
+    try:
+        if not cli.wait_for_service(timeout_sec=timeout):
+            raise AssertionError(f"/vuer_viewer/set_parameters did not appear within {timeout} s")
+        req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+        future = cli.call_async(req)
+        client.wait_for(future.done, timeout, f"an answer to setting {name}")
+        return future.result().results[0]
+    finally:
+        client.node.destroy_client(cli)
+
+
 class PinholeCamera:
     """K from camera_info, pose of the optical frame from TF: world point -> pixel."""
 
@@ -516,6 +532,10 @@ CAMERA_PARAMS: dict[str, Any] = {
     "render.width": 400, "render.height": 300, "render.fov": 50.0,
     "render.eye": [1.0, -2.0, 4.0], "render.target": [0.0, 0.0, 0.0],
 }
+# The TF display's axes are red, green and blue, as the tests' markers: off unless a
+# test is about it (TF_DISPLAY_ON).
+NO_TF_DISPLAY: dict[str, Any] = {"displays.tf.enabled": False}
+TF_DISPLAY_ON: dict[str, Any] = {"displays.tf.enabled": True}
 
 
 class NodeUnderTest:
@@ -526,8 +546,9 @@ class NodeUnderTest:
 
 def start_node(tmp: Path, params: dict[str, Any] | None = None,
                image_topics: tuple[str, ...] = ("/vuer/image",)) -> NodeUnderTest:
-    """A viewer with the geometry camera, a uniform background (no grid) and a mesh
-    root holding a 1 m STL cube; a fake ament package ``vuer_test_meshes`` too."""
+    """A viewer with the geometry camera, a uniform background (no grid, no TF display
+    unless ``params`` turn it on) and a mesh root holding a 1 m STL cube; a fake ament
+    package ``vuer_test_meshes`` too."""
     mesh_dir = tmp / "meshes"
     mesh_dir.mkdir(parents=True, exist_ok=True)
     binary_stl(mesh_dir / "cube.stl")
@@ -542,7 +563,7 @@ def start_node(tmp: Path, params: dict[str, Any] | None = None,
     env["AMENT_PREFIX_PATH"] = str(prefix) + os.pathsep + env["AMENT_PREFIX_PATH"]
     all_params: dict[str, Any] = {"port": 0, "grid": False, "fixed_frame": "map",
                                   "render.rate": 10.0, "mesh_roots": [str(mesh_dir)],
-                                  **CAMERA_PARAMS, **(params or {})}
+                                  **CAMERA_PARAMS, **NO_TF_DISPLAY, **(params or {})}
     viewer = ViewerProcess(env, all_params)
     try:
         viewer.wait_started()

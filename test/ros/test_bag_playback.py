@@ -11,7 +11,7 @@ import numpy as np
 from rosbags.highlevel import AnyReader
 
 from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
-from ros_helpers import RosClient, ViewerProcess, ros_env
+from ros_helpers import NO_TF_DISPLAY, RosClient, ViewerProcess, ros_env
 from vuer_ros.bag.synthetic import CUBE_SIZE, T0_NS, mover_position, write_demo_bag
 from vuer_ros.render.camera import RenderCamera, matrix_to_quat
 
@@ -37,7 +37,8 @@ def test_bag_played_with_clock_renders_in_sim_time(tmp_path):
     viewer = ViewerProcess(ros_env(tmp_path / "log", domain), {
         "port": 0, "use_sim_time": True, "fixed_frame": "world", "render.width": W,
         "render.height": H, "render.fov": FOV, "render.rate": 10.0,
-        "render.eye": [0.0, -3.0, 1.2], "render.target": [0.0, 0.0, 0.15]})
+        "render.eye": [0.0, -3.0, 1.2], "render.target": [0.0, 0.0, 0.15],
+        **NO_TF_DISPLAY})
     client = None
     try:
         viewer.wait_started()

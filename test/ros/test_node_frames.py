@@ -31,6 +31,7 @@ from ros_helpers import (
     colour_mask,
     hull_mask,
     marker,
+    set_param,
     start_node,
     stop_node,
     tf,
@@ -85,22 +86,6 @@ def invert(xyz: Sequence[float], q: Sequence[float]) -> tuple[np.ndarray, np.nda
 def tf_pose(t: Any) -> tuple[np.ndarray, np.ndarray]:
     tr, r = t.transform.translation, t.transform.rotation
     return np.array([tr.x, tr.y, tr.z]), np.array([r.x, r.y, r.z, r.w])
-
-
-def set_param(client: RosClient, name: str, value: Any, timeout: float = TIMEOUT) -> Any:
-    """``ros2 param set /vuer_viewer <name> <value>``: the SetParameters result."""
-    from rcl_interfaces.srv import SetParameters
-    from rclpy.parameter import Parameter
-    cli = client.node.create_client(SetParameters, "/vuer_viewer/set_parameters")
-    try:
-        if not cli.wait_for_service(timeout_sec=timeout):
-            raise AssertionError(f"/vuer_viewer/set_parameters did not appear within {timeout} s")
-        req = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
-        future = cli.call_async(req)
-        client.wait_for(future.done, timeout, f"an answer to setting {name}")
-        return future.result().results[0]
-    finally:
-        client.node.destroy_client(cli)
 
 
 def cube_centre_px(cam: PinholeCamera, xyz: Sequence[float], size: float) -> np.ndarray:

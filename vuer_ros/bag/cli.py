@@ -96,6 +96,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cam.add_argument("--eye", nargs="+", metavar="X", help="fixed camera position in the fixed "
                      "frame: --eye -3 -3 2.5 (or --eye=-3,-3,2.5)")
     cam.add_argument("--target", nargs="+", metavar="X", help="point the fixed camera looks at")
+    cam.add_argument("--target-frame", metavar="FRAME",
+                     help="the fixed camera follows this TF frame's origin (rviz's Orbit view "
+                          "Target Frame): --eye and --target are offsets from it, the view does "
+                          "not turn with it; the camera's pose goes in the output bag's /tf")
     cam.add_argument("--topics", nargs="+", metavar="TOPIC",
                      help="marker topics to show (Marker or MarkerArray; default: the config's "
                           "marker_topics and marker_array_topics)")
@@ -134,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             args.config, dict(args.param), rate=args.rate, width=width, height=height,
             fov=args.fov, fixed_frame=args.fixed_frame, camera_frame=args.camera_frame,
             camera_frame_is_optical=True if args.optical else None, eye=eye, target=target,
+            target_frame=args.target_frame,
             topics=topics, depth=True if args.depth else None, jpeg_quality=args.jpeg_quality,
             start=args.start, end=args.end, storage=args.storage, urdf=args.urdf)
     except (ConfigError, argparse.ArgumentTypeError) as e:

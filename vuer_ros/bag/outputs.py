@@ -17,7 +17,8 @@ Output bag (:class:`BagOutput`), as the live node publishes (ros/viewer_node.py)
   stamped with the tick's bag time (header and bag timestamp alike), frame id
   ``render.optical_frame``;
 - the render camera's optical frame on ``/tf_static`` (transient local), once,
-  at the first tick.
+  at the first tick; or, for a camera following ``render.target_frame``, on ``/tf``
+  with each frame (in the input's /tf connection when it has one).
 ``OUT.mcap`` / ``OUT.db3``: one storage file at exactly that path (written in
 ``OUT.partial/`` and moved there when closed); any other path: a rosbag2
 folder (sqlite3 unless ``storage="mcap"``).
@@ -41,7 +42,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
 from ..view.image_fields import Fields, Wants, image_fields
-from ..view.kinds import TF_STATIC, TF_STATIC_TOPIC
+from ..view.kinds import TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC
 from ..view.offline import RenderedTick
 from .errors import OutputError
 from .reader import BagInput
@@ -59,6 +60,7 @@ def _qos(depth: int, durability: QosDurability) -> Qos:
 
 
 IMAGE_QOS = _qos(2, QosDurability.VOLATILE)            # the node's IMAGE_QOS
+TF_QOS = _qos(100, QosDurability.VOLATILE)              # tf2_ros' TransformBroadcaster
 STATIC_TF_QOS = _qos(1, QosDurability.TRANSIENT_LOCAL)  # the node's STATIC_BROADCAST_QOS
 
 
@@ -114,6 +116,7 @@ class BagOutput:
         self._skipped_topics: set[str] = set()
         self._own: dict[str, Connection] = {}
         self._static_tf: Connection | None = None
+        self._tf: Connection | None = None
         self.frames = 0
         self.copied = 0
 
@@ -150,6 +153,8 @@ class BagOutput:
                     serialization_format=ext.serialization_format, offered_qos_profiles=qos)
                 if conn.topic == TF_STATIC_TOPIC and conn.msgtype == TF_STATIC.msgtype and self._static_tf is None:
                     self._static_tf = out
+                if conn.topic == TF_TOPIC and conn.msgtype == TF.msgtype and self._tf is None:
+                    self._tf = out
         self._copies[key] = out
         return out
 
@@ -177,11 +182,15 @@ class BagOutput:
         """The frame as the live node publishes it (image_fields.py), stamped in bag time."""
         try:
             messages = image_fields(tick.rgb, tick.depth, tick.camera, tick.stamp_ns,
-                                    self.optical_frame, self.jpeg_quality, Wants(depth=self.depth))
+                                    self.optical_frame, self.jpeg_quality, Wants(depth=self.depth),
+                                    tick.camera_tf_parent)
         except ValueError as e:
             raise OutputError(f"frame {tick.index}: {e}") from None
         for topic, fields in messages.items():
-            conn = self._connection("/" + topic, fields.type, IMAGE_QOS)
+            if topic == TF_TOPIC:
+                conn = self._tf or self._connection(TF_TOPIC, TF.msgtype, TF_QOS)
+            else:
+                conn = self._connection("/" + topic, fields.type, IMAGE_QOS)
             self.writer.write(conn, tick.stamp_ns,
                               self.store.serialize_cdr(to_rosbags(self.store, fields), fields.type))
         self.frames += 1

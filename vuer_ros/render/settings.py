@@ -32,6 +32,7 @@ class RenderSettings:
     camera_frame_is_optical: bool = False
     eye: tuple[float, float, float] = (5.0, 5.0, 7.0711)
     target: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    target_frame: str = ""
     optical_frame: str = "vuer_camera_optical"
     headless: bool = True
     depth: bool = False
@@ -39,9 +40,20 @@ class RenderSettings:
     lazy: bool = True
     grab_timeout: float = 10.0
 
+    def camera_parent(self, fixed_frame: str) -> str:
+        """The frame whose TF places the camera: render.camera_frame (riding it),
+        render.target_frame (following its origin) or the fixed frame."""
+        return self.camera_frame or self.target_frame or fixed_frame
+
     def camera_mount(self, fixed_frame: str) -> tuple[str, tuple[float, float, float],
-                                                       tuple[float, float, float, float]]:
-        """Where the optical frame hangs on TF: (parent frame, xyz, quaternion xyzw)."""
+                                                       tuple[float, float, float, float]] | None:
+        """Where the optical frame hangs on TF, for good (/tf_static): (parent frame, xyz,
+        quaternion xyzw). None when the camera follows render.target_frame: it moves in
+        the fixed frame with that frame's origin but keeps its orientation there, which
+        no fixed child of a turning frame does, so its pose goes out with each image
+        (on /tf, a child of the fixed frame at the image's stamp)."""
+        if self.target_frame and not self.camera_frame:
+            return None
         if self.camera_frame:
             q = (0.0, 0.0, 0.0, 1.0) if self.camera_frame_is_optical else \
                 tuple(float(v) for v in BODY_TO_OPTICAL)
@@ -59,3 +71,7 @@ class RenderSettings:
             raise ValueError(f"render.rate {self.rate}: must be a positive number of Hz")
         if not self.optical_frame:
             raise ValueError("render.optical_frame must not be empty")
+        if self.camera_frame and self.target_frame:
+            raise ValueError(f"render.camera_frame '{self.camera_frame}' and render.target_frame "
+                             f"'{self.target_frame}': the camera rides a frame or follows one; "
+                             "set one of them")

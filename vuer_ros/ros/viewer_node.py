@@ -10,7 +10,8 @@ grabs on its own thread. Frames come back as message field values
 (image_fields.py) on the view's publisher thread and are published here:
 ``vuer/image`` (rgb8), ``vuer/image/compressed`` (JPEG), ``vuer/camera_info``,
 ``vuer/depth`` (32FC1 metres, with ``render.depth``), relative to the node's
-namespace, and the render camera's optical frame on /tf_static.
+namespace, and the render camera's optical frame on /tf_static (on /tf with each
+image while it follows ``render.target_frame``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..config import ConfigError
 from ..params import (
     BY_NAME,
     CAMERA_INFO_TOPIC,
+    CAMERA_TF_TOPIC,
     DISPLAYS_PREFIX,
     COMPRESSED_TOPIC,
     DEPTH_TOPIC,
@@ -74,6 +76,9 @@ STATIC_BROADCAST_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABL
 DISCOVERY_PERIOD_S = 1.0
 IMAGE_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
+# tf2_ros' TransformBroadcaster's
+TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                    durability=DurabilityPolicy.VOLATILE)
 
 
 def qos_profile(qos: Qos) -> QoSProfile:
@@ -181,7 +186,9 @@ class ViewerNode(Node):
             IMAGE_TOPIC: self.create_publisher(Image, IMAGE_TOPIC, IMAGE_QOS),
             COMPRESSED_TOPIC: self.create_publisher(CompressedImage, COMPRESSED_TOPIC, IMAGE_QOS),
             CAMERA_INFO_TOPIC: self.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, IMAGE_QOS),
-            DEPTH_TOPIC: self.create_publisher(Image, DEPTH_TOPIC, IMAGE_QOS)}
+            DEPTH_TOPIC: self.create_publisher(Image, DEPTH_TOPIC, IMAGE_QOS),
+            # a camera following render.target_frame: its pose with each image
+            CAMERA_TF_TOPIC: self.create_publisher(TFMessage, CAMERA_TF_TOPIC, TF_QOS)}
         self.static_tf_pub = self.create_publisher(TFMessage, "/tf_static", STATIC_BROADCAST_QOS)
         self._publish_lock = threading.Lock()
 
@@ -360,8 +367,13 @@ class ViewerNode(Node):
 
     # -- camera on TF ---------------------------------------------------------------------------
     def _publish_camera_tf(self, settings: RenderSettings | None = None) -> None:
+        """The camera's optical frame on /tf_static, when it is fixed on TF (a camera
+        following render.target_frame goes out on /tf with each image instead)."""
         settings = settings or self.view.settings
-        parent, xyz, q = settings.camera_mount(self.fixed_frame)
+        mount = settings.camera_mount(self.fixed_frame)
+        if mount is None:
+            return
+        parent, xyz, q = mount
         tf = camera_tf_fields(self._now_ns(), parent, settings.optical_frame, xyz, q)
         self._safe_publish(self.static_tf_pub, to_rclpy(tf))
 

@@ -13,6 +13,9 @@ Every key the scene model emits has one of these forms::
                                geometry is <display>:<topic>:<slot>#<part>
     map:<topic>                the Group of an OccupancyGrid topic's map, at its origin
     map:<topic>#tile<i>_<j>    its tile of cells in column i, row j
+    tfd:<frame>                the TF display's Group of frame <frame> (inside tf:<frame>):
+                               its axes tfd:<frame>#x|#y|#z, name tfd:<frame>#name and
+                               the arrow to its parent tfd:<frame>#arrow (#shaft, #head)
 
 ``<frame>``, ``<link>``, ``<ns>`` and ``<topic>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
@@ -35,6 +38,7 @@ FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
 MAP_PREFIX = "map:"
+TF_DISPLAY_PREFIX = "tfd:"
 
 
 @lru_cache(maxsize=65536)
@@ -71,6 +75,11 @@ def display_key(display: str, topic: str, slot: int) -> str:
 def map_key(topic: str) -> str:
     """Key of the Group of the map shown from OccupancyGrid topic ``topic``."""
     return MAP_PREFIX + escape(topic)
+
+
+def tf_display_key(frame: str) -> str:
+    """Key of the TF display's Group of frame ``frame`` (a child of ``tf:<frame>``)."""
+    return TF_DISPLAY_PREFIX + escape(frame)
 
 
 def part_key(key: str, part: str) -> str:

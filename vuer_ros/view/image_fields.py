@@ -14,7 +14,9 @@ Outputs (topics relative to the node's namespace, params.py):
 - ``vuer/camera_info``: sensor_msgs/CameraInfo from the camera's own K (render/camera.py);
 - ``vuer/depth``: sensor_msgs/Image 32FC1, metres along the optical axis, +inf where
   nothing was hit;
-- the camera's optical frame on /tf_static: tf2_msgs/TFMessage.
+- the camera's optical frame on /tf_static: tf2_msgs/TFMessage, once; or, for a
+  camera that moves in the fixed frame (render.target_frame), on /tf with each image
+  (``camera_tf_parent``: the fixed frame), stamped with the image's time.
 All stamped with the frame's time and ``render.optical_frame``.
 """
 
@@ -26,7 +28,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
+from ..params import CAMERA_INFO_TOPIC, CAMERA_TF_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
 from ..render.camera import RenderCamera
 
 try:
@@ -85,8 +87,11 @@ def jpeg(rgb: np.ndarray, quality: int) -> bytes:
 
 
 def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera, stamp_ns: int,
-                 frame_id: str, jpeg_quality: int, wants: Wants = Wants()) -> dict[str, Fields]:
-    """Topic (``vuer/image``, ...) -> the message to publish on it, for the outputs in ``wants``."""
+                 frame_id: str, jpeg_quality: int, wants: Wants = Wants(),
+                 camera_tf_parent: str | None = None) -> dict[str, Fields]:
+    """Topic (``vuer/image``, ...; ``/tf`` absolute) -> the message to publish on it, for the
+    outputs in ``wants``; with ``camera_tf_parent`` (the fixed frame) also the camera's
+    pose on /tf, as that frame's child at the image's stamp, when any output is wanted."""
     head = header(stamp_ns, frame_id)
     h, w = rgb.shape[:2]
     out: dict[str, Fields] = {}
@@ -114,12 +119,15 @@ def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera
             "binning_x": info["binning_x"], "binning_y": info["binning_y"],
             "roi": Fields("sensor_msgs/msg/RegionOfInterest", {
                 "x_offset": 0, "y_offset": 0, "height": 0, "width": 0, "do_rectify": False})})
+    if camera_tf_parent is not None and wants.any:
+        out[CAMERA_TF_TOPIC] = camera_tf_fields(stamp_ns, camera_tf_parent, frame_id,
+                                                camera.position.tolist(), camera.orientation.tolist())
     return out
 
 
 def camera_tf_fields(stamp_ns: int, parent: str, child: str, xyz: Sequence[float],
                      q: Sequence[float]) -> Fields:
-    """The render camera's optical frame as a TFMessage for /tf_static."""
+    """The render camera's optical frame as a TFMessage (for /tf_static, or /tf)."""
     return Fields("tf2_msgs/msg/TFMessage", {"transforms": [Fields(
         "geometry_msgs/msg/TransformStamped", {
             "header": header(stamp_ns, parent), "child_frame_id": child,

@@ -331,6 +331,7 @@ class LiveView:
         self.stats.ticks += 1
         settings = self.settings
         stamp, camera = self._drain_to_now(tick=True)
+        camera_tf_parent = self.player.camera_tf_parent()   # as of this drain
         if stamp <= self._last_stamp:
             # sim time has not moved since the last image (a paused or slow /clock): the
             # same stamp twice would be two images of one instant
@@ -360,4 +361,4 @@ class LiveView:
             self._throttled.warning("slow", "rendering the scene took %.1f s (the browser was "
                                     "applying or drawing a large scene); images are late", took)
         self._last_stamp = stamp
-        self._publisher.put(RenderedFrame(frame, stamp, camera, settings, now))
+        self._publisher.put(RenderedFrame(frame, stamp, camera, settings, now, camera_tf_parent))

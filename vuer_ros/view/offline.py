@@ -8,7 +8,8 @@ Per tick t of the window (ticks.py: ``start + k / rate`` in ``[start, end)``):
    render camera then (the live node's: fixed eye/target, or riding
    ``render.camera_frame`` by its latest TF);
 3. those events go to the browser, then one grab from that camera;
-4. the frame goes to the outputs, stamped t.
+4. the frame goes to the outputs, stamped t (with the camera's pose on /tf when it
+   follows ``render.target_frame``; otherwise the pose is on /tf_static once).
 
 The loop waits for every grab (it is not paced by the wall clock): no tick is
 dropped or repeated however slow rendering is. While the browser renders
@@ -94,6 +95,7 @@ class RenderedTick:
     rgb: np.ndarray          # HxWx3 uint8, top row first
     depth: np.ndarray | None
     camera: RenderCamera
+    camera_tf_parent: str | None = None   # the camera's pose goes with it (player.py)
 
 
 class Outputs(Protocol):
@@ -307,10 +309,13 @@ def check_frames(recording: Recording, options: RenderOptions, camera_parent: st
     names = roots + sorted(f for f in seen if f not in roots)
     listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
     if camera_parent != fixed and camera_parent not in seen:
+        following = not options.settings.camera_frame
+        what, flag = ("target frame", "--target-frame") if following else ("camera frame",
+                                                                            "--camera-frame")
         raise FrameError(
-            f"camera frame '{camera_parent}' never appears in the bag's TF "
+            f"{what} '{camera_parent}' never appears in the bag's TF "
             f"({'frames: ' + listed if seen else 'the bag has no /tf or /tf_static'}); "
-            "pass an existing frame to --camera-frame, or place the camera with --eye/--target")
+            f"pass an existing frame to {flag}, or place the camera with --eye/--target")
     if seen and fixed not in seen:
         hint = f"e.g. --fixed-frame {roots[0]} (a root of the TF tree)" if roots else "--fixed-frame"
         raise FrameError(f"fixed frame '{fixed}' never appears in the bag's TF (frames: {listed}); "
@@ -320,7 +325,7 @@ def check_frames(recording: Recording, options: RenderOptions, camera_parent: st
 def plan(recording: Recording, options: RenderOptions) -> Plan:
     topics = choose_topics(recording, options)
     clock = window(recording, options)
-    check_frames(recording, options, options.settings.camera_mount(options.fixed_frame)[0], clock)
+    check_frames(recording, options, options.settings.camera_parent(options.fixed_frame), clock)
     copy_until = clock.end_ns if options.end is not None else None
     return Plan(topics, clock, copy_until)
 
@@ -336,7 +341,7 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     settings = options.settings
     the_plan = the_plan or plan(recording, options)
     clock = the_plan.clock
-    summary.camera_parent = settings.camera_mount(options.fixed_frame)[0]
+    summary.camera_parent = settings.camera_parent(options.fixed_frame)
     summary.marker_topics = the_plan.marker_topics
     summary.total = len(clock)
     summary.start_ns, summary.end_ns = clock.start_ns, clock.end_ns
@@ -370,7 +375,7 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     messages = iter(recording.messages(reading or (), stop_ns))
     pending = next(messages, None)
     depth = settings.depth
-    mount_parent, mount_xyz, mount_q = settings.camera_mount(options.fixed_frame)
+    mount = settings.camera_mount(options.fixed_frame)   # None: the pose goes with each frame
 
     def feed(until_ns: int) -> list[Any]:
         """Apply every message up to ``until_ns`` (inclusive); the raw ones to copy."""
@@ -397,7 +402,7 @@ async def render_recording(recording: Recording, options: RenderOptions, session
         k, tick, camera, task = flight
         frame = await task
         await put(("frame", RenderedTick(k, tick, frame.rgb, frame.depth if depth else None,
-                                         camera)))
+                                         camera, player.camera_tf_parent())))
         summary.frames += 1
         summary.stamps.append(tick)
         if progress is not None:
@@ -420,10 +425,9 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                 await finish(current)
             if batch:
                 await put(("copy", batch))
-            if k == 0:
-                await put(("camera_tf", tick, camera_tf_fields(tick, mount_parent,
-                                                               settings.optical_frame, mount_xyz,
-                                                               mount_q)))
+            if k == 0 and mount is not None:
+                await put(("camera_tf", tick, camera_tf_fields(tick, mount[0], settings.optical_frame,
+                                                               mount[1], mount[2])))
             for event in events:
                 session.broadcast(event)
             if camera is None:
@@ -459,9 +463,10 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                                   (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
     if summary.frames == 0 and summary.skipped and not summary.interrupted:
-        raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
+        flag = "--camera-frame" if options.settings.camera_frame else "--target-frame"
+        raise FrameError(f"no frame rendered: the camera's frame '{summary.camera_parent}' never "
                          f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
-                         "--fixed-frame and --camera-frame")
+                         f"--fixed-frame and {flag}")
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",

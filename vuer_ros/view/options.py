@@ -40,6 +40,7 @@ def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = N
             camera_frame=str(params["render.camera_frame"]),
             camera_frame_is_optical=bool(params["render.camera_frame_is_optical"]),
             eye=_vec3(params["render.eye"]), target=_vec3(params["render.target"]),
+            target_frame=frame_id(str(params["render.target_frame"]).strip()),
             optical_frame=frame_id(str(params["render.optical_frame"])),
             headless=bool(params["render.headless"]) if headless is None else headless,
             depth=bool(params["render.depth"]), jpeg_quality=int(params["render.jpeg_quality"]),
@@ -160,14 +161,16 @@ class RenderOptions:
                fov: float | None = None, fixed_frame: str | None = None,
                camera_frame: str | None = None, camera_frame_is_optical: bool | None = None,
                eye: Sequence[float] | None = None, target: Sequence[float] | None = None,
+               target_frame: str | None = None,
                topics: Sequence[str] | None = None, depth: bool | None = None,
                jpeg_quality: int | None = None, start: float | None = None,
                end: float | None = None, storage: str | None = None,
                urdf: str | None = None) -> "RenderOptions":
         """Options from the node's defaults, a parameter file ``config``, then ``params``
         (node parameter names, e.g. ``{"render.near": 0.1}``), then the keyword
-        arguments (the command line's flags). ``eye``/``target`` select the fixed
-        camera (clearing a configured ``render.camera_frame``)."""
+        arguments (the command line's flags). ``eye``/``target``/``target_frame`` select
+        the fixed camera (clearing a configured ``render.camera_frame``); ``camera_frame``
+        clears a configured ``render.target_frame``."""
         overrides: dict[str, Any] = dict(params or {})
         flags = {"render.rate": rate, "render.width": width, "render.height": height,
                  "render.fov": fov, "fixed_frame": fixed_frame,
@@ -175,12 +178,16 @@ class RenderOptions:
                  "render.depth": depth, "render.jpeg_quality": jpeg_quality,
                  "robot_description_file": urdf}
         overrides.update({k: v for k, v in flags.items() if v is not None})
-        if camera_frame is not None and (eye is not None or target is not None):
+        if camera_frame is not None and (eye is not None or target is not None
+                                         or target_frame is not None):
             raise ConfigError("give either a camera frame (--camera-frame) or a fixed camera "
-                              "(--eye/--target), not both")
+                              "(--eye/--target/--target-frame), not both")
         if camera_frame is not None:
             overrides["render.camera_frame"] = camera_frame
-        if eye is not None or target is not None:
+            overrides["render.target_frame"] = ""
+        if target_frame is not None:
+            overrides["render.target_frame"] = target_frame
+        if eye is not None or target is not None or target_frame is not None:
             overrides["render.camera_frame"] = ""
             if eye is not None:
                 overrides["render.eye"] = [float(v) for v in eye]

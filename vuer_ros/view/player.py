@@ -36,10 +36,12 @@ from ..render.camera import RenderCamera, matrix_to_quat
 from ..render.settings import RenderSettings
 from ..scene import SceneModel, TfError
 from ..scene.errors import UrdfError
+from ..scene.frame_id import frame_id
 from ..scene.markers import MeshResolver
+from ..scene.tf_display import TfDisplay
 from ..scene.transform import Transform
 from ..scene.urdf import RobotDescription
-from ..displays import DISPLAY_TYPES
+from ..displays import DISPLAY_TYPES, TF
 from .kinds import Handler, MessageKind
 from .options import ViewOptions
 
@@ -75,13 +77,23 @@ class ScenePlayer:
         self._last_t: int | None = None
         self._fixed_camera: RenderCamera | None = None
         self.resets = 0
+        self.tf_display: TfDisplay | None = None
         self.model = self._new_model(options.fixed_frame)
 
     def _new_model(self, fixed_frame: str) -> SceneModel:
         o = self.options
-        return SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
-                          max_marker_points=o.max_marker_points, grid=o.grid,
-                          logger=logging.getLogger("vuer_ros.scene"))
+        model = SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
+                           max_marker_points=o.max_marker_points, grid=o.grid,
+                           logger=logging.getLogger("vuer_ros.scene"))
+        tf = next((d for d in o.displays if d.type == TF.name and d.enabled), None)
+        self.tf_display = None if tf is None else model.add_display(
+            TfDisplay(model.frames, model.problems, tf.options, self._camera_frames()))
+        return model
+
+    def _camera_frames(self) -> set[str]:
+        """The frames at the render camera's lens, which the TF display leaves out."""
+        s = self.settings
+        return {f for f in (s.optical_frame, frame_id(s.camera_frame)) if f}
 
     @property
     def problems(self) -> Any:
@@ -170,6 +182,8 @@ class ScenePlayer:
     def configure(self, settings: RenderSettings) -> None:
         self.settings = settings
         self._fixed_camera = None
+        if self.tf_display is not None:
+            self.tf_display.set_hidden(self._camera_frames())
 
     def set_fixed_frame(self, frame: str) -> None:
         self.model.set_fixed_frame(frame)
@@ -203,25 +217,52 @@ class ScenePlayer:
             self.model.on_robot_description(self._robot_file, "robot_description_file")
 
     def camera(self) -> RenderCamera | None:
-        """The render camera now: fixed at render.eye/target, or riding render.camera_frame
-        at its latest TF; None (reported once) while that frame has no transform."""
+        """The render camera now: fixed at render.eye/target, following render.target_frame's
+        origin (eye and target are offsets from it; the orientation stays), or riding
+        render.camera_frame, by the latest TF; None (reported once) while that frame has
+        no transform."""
         s = self.settings
         if not s.camera_frame:
             if self._fixed_camera is None:
                 self._fixed_camera = RenderCamera.look_at(
                     s.eye, s.target, width=s.width, height=s.height, fov_y=s.fov, near=s.near,
                     far=s.far)
-            return self._fixed_camera
-        fixed = self.model.fixed_frame
-        parent, xyz, q = s.camera_mount(fixed)
-        subject = ("render-camera", parent)
-        try:
-            m = self.model.pose_in_fixed(parent) @ Transform(xyz, q).matrix()
-        except TfError as e:
-            self.problems.report(subject, "tf",
-                                 f"render camera: no transform from render.camera_frame '{parent}' "
-                                 f"to fixed frame '{fixed}' ({e}); no images until it is published")
+            if not s.target_frame:
+                return self._fixed_camera
+            pose = self._pose(s.target_frame, "render.target_frame")
+            if pose is None:
+                return None
+            camera = self._fixed_camera
+            return camera.with_pose((camera.position + pose[:3, 3]).tolist(),
+                                    camera.orientation.tolist())
+        mount = s.camera_mount(self.model.fixed_frame)
+        assert mount is not None   # riding a frame is a mount
+        parent, xyz, q = mount
+        pose = self._pose(parent, "render.camera_frame")
+        if pose is None:
             return None
-        self.problems.resolve(subject)
+        m = pose @ Transform(xyz, q).matrix()
         return RenderCamera(s.width, s.height, s.fov, s.near, s.far, np.array(m[:3, 3]),
                             matrix_to_quat(m[:3, :3]))
+
+    def camera_tf_parent(self) -> str | None:
+        """The frame the camera's pose goes out in with each image (image_fields.py): the
+        fixed frame while the camera follows render.target_frame; None while its pose is
+        fixed on TF (the node's /tf_static, the output bag's camera TF)."""
+        fixed = self.model.fixed_frame
+        return fixed if self.settings.camera_mount(fixed) is None else None
+
+    def _pose(self, frame: str, parameter: str) -> np.ndarray | None:
+        """``frame`` in the fixed frame (4x4) by the latest TF; None, reported once, while
+        TF cannot say."""
+        fixed = self.model.fixed_frame
+        subject = ("render-camera", frame)
+        try:
+            m = self.model.pose_in_fixed(frame)
+        except TfError as e:
+            self.problems.report(subject, "tf",
+                                 f"render camera: no transform from {parameter} '{frame}' to fixed "
+                                 f"frame '{fixed}' ({e}); no images until it is published")
+            return None
+        self.problems.resolve(subject)
+        return m

@@ -31,6 +31,7 @@ class RenderedFrame:
     camera: RenderCamera
     settings: RenderSettings
     grabbed_at: float          # time.monotonic() when it came back
+    camera_tf_parent: str | None = None   # the camera's pose goes out with it (player.py)
 
 
 class FrameSink(Protocol):
@@ -89,7 +90,7 @@ class FramePublisher:
                 frame = item.frame
                 self.sink.publish(image_fields(
                     frame.rgb, frame.depth, item.camera, item.stamp_ns, settings.optical_frame,
-                    settings.jpeg_quality, wants))
+                    settings.jpeg_quality, wants, item.camera_tf_parent))
                 stats.published += 1
                 stats.publish_times.append(time.monotonic())
             except Exception as e:
