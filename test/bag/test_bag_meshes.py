@@ -105,7 +105,8 @@ def render(tmp_path_factory):
         async with Renderer(W, H) as renderer:
             return await render_bag_async(
                 bag, root / "out.mcap", renderer=renderer,
-                options=RenderOptions.create(fixed_frame="world", eye=(0.0, -2.5, 2.5),
+                options=RenderOptions.create(params={"displays.tf.enabled": False},   # no axes
+                                             fixed_frame="world", eye=(0.0, -2.5, 2.5),
                                              target=(0.0, 0.0, 0.0), width=W, height=H, fov=60.0,
                                              rate=RATE, end=1.0))
     try:

@@ -136,7 +136,7 @@ def bad_bag(path):
 
 
 PARAMS = {
-    "grid": False,
+    "grid": False, "displays.tf.enabled": False,   # the frames' axes would mix with the colours
     "displays.clicked.type": "PointStamped", "displays.clicked.topic": "/clicked",
     "displays.clicked.history_length": 3,
     "displays.goal_axes.type": "Pose", "displays.goal_axes.topic": "/goal_axes",
