@@ -5,7 +5,8 @@ a mounted mesh and a blob. The grab must show each where the pinhole model puts 
 and the server must have refused nothing.
 
 Bound to a non-loopback address of this machine (0.0.0.0 where it has none), both
-through VuerServer + HeadlessBrowser and through the Vuer-compatible app."""
+through VuerServer + HeadlessBrowser and through the Vuer-compatible app; and on
+loopback with a configured token (plain http, the cookie without Secure)."""
 
 from __future__ import annotations
 
@@ -73,20 +74,23 @@ def no_refusals(caplog) -> None:
     assert not refused, refused
 
 
-def test_headless_browser_renders_over_wss_with_the_token(tmp_path, caplog):
+@pytest.mark.parametrize("network", [True, False], ids=["off-loopback-tls", "loopback-with-token"])
+def test_headless_browser_renders_with_the_token(tmp_path, caplog, network):
     caplog.set_level(logging.INFO, logger="vuer_ros")
     binary_stl(tmp_path / "meshes" / "cube.stl")
     owner = Owner()
+    server_args = dict(host=host(), tls_dir=tmp_path / "tls") if network else dict(token="loopback-token")
 
     async def main() -> np.ndarray:
-        async with VuerServer(host(), 0, tls_dir=tmp_path / "tls") as server:
-            assert server.url.startswith("https://") and server.token
+        async with VuerServer(port=0, **server_args) as server:
+            assert server.url.startswith("https://" if network else "http://") and server.token
             mesh_url = server.mount("meshes", tmp_path / "meshes")[len(server.url) - 1:]
             blob_url = server.static.blobs.hold(stl_bytes(*cuboid()), ".stl", owner)
             server.set @ scene(mesh_url, blob_url)
             async with HeadlessBrowser(server, 640, 480) as browser:
                 command = browser._command()
-                assert f"--ignore-certificate-errors-spki-list={server.tls.spki_sha256}" in command
+                if network:
+                    assert f"--ignore-certificate-errors-spki-list={server.tls.spki_sha256}" in command
                 assert "--ignore-certificate-errors" not in command
                 assert browser.url.startswith(server.url) and f"token={server.token}" in browser.url
                 assert browser.session.path.endswith(f"?token={server.token}")   # wss, token in its URL

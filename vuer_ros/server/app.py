@@ -297,7 +297,7 @@ class VuerServer(SceneOps):
         except asyncio.TimeoutError:
             want = f"id={id!r}" if id is not None else "a matching session"
             raise asyncio.TimeoutError(
-                f"no browser session ({want}) sent INIT within {timeout} s; open {self.url} "
+                f"no browser session ({want}) sent INIT within {timeout} s; open {self.open_url} "
                 f"({len(self._sessions)} connected now)") from None
 
     def _notify(self) -> None:

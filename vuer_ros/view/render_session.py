@@ -195,7 +195,7 @@ class RenderSession:
                 self._no_browser_warned = True
                 logger.warning("render.headless is false and no browser is connected: open %s to "
                                "render images (no images are published until one connects)",
-                               self.server.url)
+                               self.server.open_url)
             return None
         if self._no_browser_warned:
             self._no_browser_warned = False
