@@ -17,10 +17,10 @@ import logging
 
 import numpy as np
 import pytest
-
 from meshes import binary_stl, cuboid, stl_bytes
 from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
 from secure_helpers import network_address
+
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera
 from vuer_ros.render.vuer_app import Vuer

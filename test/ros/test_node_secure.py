@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+from ros_helpers import box_points, centroid, colour_mask, hull_mask, marker, transform_points
+from secure_helpers import https_get, network_address
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from ros_helpers import box_points, centroid, colour_mask, hull_mask, marker, transform_points
-from secure_helpers import https_get, network_address
 from vuer_ros.server.tls import load_identity
 
 NODE_PARAMS = {"host": network_address() or "0.0.0.0"}

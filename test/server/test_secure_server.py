@@ -12,15 +12,14 @@ over TLS. On loopback nothing changes unless a token or certificate is given.
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 
 import pytest
+from secure_helpers import aget, network_address
+from server_helpers import FakeBrowser
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage
 
-from secure_helpers import aget, network_address
-from server_helpers import FakeBrowser
 from vuer_ros.schemas import Box, DefaultScene
 from vuer_ros.server import VuerServer
 from vuer_ros.server.tls import self_signed_identity

@@ -47,8 +47,8 @@ from ..protocol.rpc import Answered, Late, Unknown
 from .access import TOKEN_QUERY, AccessGuard, RefusalLog, check_token, new_token
 from .logs import ThrottledLog
 from .network import certificate_names, is_loopback, is_wildcard, reach_hosts, url_host
-from .qr import qr_text
 from .outbox import RESYNC, Outbox
+from .qr import qr_text
 from .scene_ops import SceneOps
 from .session import VuerSession
 from .shared_scene import SharedScene
