@@ -179,8 +179,8 @@ class VuerServer(SceneOps):
             what.append(f"TLS with the {origin} {self.tls.cert_path}, SHA-256 fingerprint {self.tls.fingerprint}")
         if self.access.required:
             what.append("the access token is in the URL")
-        others = [f"{self.scheme}://{url_host(h)}:{self.port}/" for h in reach_hosts(self.host)[1:]]
-        also = f"; also reachable as {', '.join(others)}" if others and self.on_network else ""
+        others = [url_host(h) for h in reach_hosts(self.host)[1:]] if self.on_network else []
+        also = f"; the same URL also works with the host {', '.join(others)}" if others else ""
         logger.info("vuer_ros server at %s (websocket on the same port; %s%s)", self.open_url,
                     "; ".join(what), also)
         if self.on_network:
