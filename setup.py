@@ -58,7 +58,7 @@ setup(
     package_data={package_name: _client_build_files()},
     data_files=data_files,
     install_requires=['websockets>=14', 'msgpack', 'numpy', 'pillow', 'opencv-python-headless',
-                      'PyYAML', 'yourdfpy', 'rosbags', 'mcap', 'av'],
+                      'PyYAML', 'yourdfpy', 'rosbags', 'mcap', 'av', 'cryptography', 'segno', 'psutil'],
     python_requires='>=3.11',  # asyncio.timeout
     zip_safe=False,
     maintainer='vuer_ros maintainers',

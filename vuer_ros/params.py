@@ -59,11 +59,26 @@ class ParamSpec:
 
 PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("host", "127.0.0.1",
-              "Interface the browser server binds to. 127.0.0.1 keeps it on this machine; "
-              "0.0.0.0 opens it to the network (an explicit choice)."),
+              "Interface the browser server binds to. 127.0.0.1 keeps it on this machine (no TLS, "
+              "no token, unless set). Any other address (0.0.0.0: every interface) opens it to the "
+              "network, and then it speaks only TLS and every request needs the token: the logged "
+              "URL carries it, with a QR code to open on a headset (docs/parameters.md, \"On a "
+              "robot's network\")."),
     ParamSpec("port", 8012,
               "TCP port of the browser page and its websocket. 0 picks any free port; the bound "
               "port is logged and written back to this parameter.", range=(0, 65535)),
+    ParamSpec("token", "",
+              "Access token every page, file, mesh and websocket request needs (8 to 128 of "
+              "A-Z a-z 0-9 . _ ~ -). Empty: a random one per start off loopback, none on loopback. "
+              "Set one to keep a headset's bookmark working across restarts."),
+    ParamSpec("tls.cert", "",
+              "PEM file of the server's TLS certificate (or chain), with tls.key: served on any "
+              "host, loopback too. Empty off loopback: a self-signed certificate made once and "
+              "kept in $ROS_HOME/vuer_ros/tls/ (~/.ros/vuer_ros/tls/), covering this machine's "
+              "names and addresses; its SHA-256 fingerprint is logged."),
+    ParamSpec("tls.key", "",
+              "PEM file of tls.cert's private key (unencrypted; keep it readable by this user "
+              "only)."),
     ParamSpec("fixed_frame", "map",
               "The frame everything is drawn in (rviz's Fixed Frame). The render camera's "
               "render.eye/render.target are in this frame.", dynamic=True),

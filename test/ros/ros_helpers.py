@@ -41,6 +41,7 @@ def ros_env(log_dir: Path, domain_id: int | None = None) -> dict[str, str]:
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     env.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
     env["ROS_LOG_DIR"] = str(log_dir)
+    env["ROS_HOME"] = str(log_dir.parent / "ros_home")   # e.g. the server's certificate: never ~/.ros
     env["PYTHONUNBUFFERED"] = "1"
     env["RCUTILS_COLORIZED_OUTPUT"] = "0"
     return env
@@ -109,7 +110,7 @@ class ViewerProcess:
             return sum(1 for line in self.lines if regex.search(line))
 
     def wait_started(self, timeout: float = 60.0) -> int:
-        m = self.wait_for_line(r"vuer_ros viewer: open http://[^:]+:(\d+)/", timeout)
+        m = self.wait_for_line(r"vuer_ros viewer: open https?://(?:\[[^\]]+\]|[^:/]+):(\d+)/", timeout)
         self.port = int(m.group(1))
         return self.port
 

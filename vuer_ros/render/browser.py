@@ -11,6 +11,9 @@
   the known difference, checked against the size the page reports in INIT (a
   different difference is learnt per binary, with one relaunch). Chromium's
   minimum window width is 500 px: below that, pass width/height to grabs.
+- A server with TLS (bound off loopback, or given a certificate): Chromium trusts
+  exactly its certificate's key (``--ignore-certificate-errors-spki-list``, never
+  a blanket ignore), and the page and websocket URLs carry the access token.
 - The page is ``server.url?ws=...&renderer=headless&id=<token>``; the client
   echoes the token in INIT, which is how its session is found. ``start()``
   returns once that INIT arrived (the first SET is queued before anything
@@ -195,8 +198,9 @@ class HeadlessBrowser:
     # -- public ----------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        params = {"ws": self.server.ws_url.rstrip("/"), "renderer": "headless", "id": self.token, **self.query}
-        return f"{self.server.url}?{urlencode(params)}"
+        params = {"ws": self.server.with_token(self.server.ws_url.rstrip("/")), "renderer": "headless",
+                  "id": self.token, **self.query}
+        return self.server.with_token(f"{self.server.url}?{urlencode(params)}")
 
     @property
     def session(self) -> "VuerSession":
@@ -276,7 +280,9 @@ class HeadlessBrowser:
     def _command(self) -> list[str]:
         exe = find_chromium(self.executable)
         dw, dh = _window_extra.get(exe, NEW_HEADLESS_UI)
-        return [exe, *CHROMIUM_FLAGS,
+        tls = self.server.tls
+        trust = [f"--ignore-certificate-errors-spki-list={tls.spki_sha256}"] if tls is not None else []
+        return [exe, *CHROMIUM_FLAGS, *trust,
                 f"--window-size={self.width + dw},{self.height + dh}", f"--user-data-dir={self._profile}",
                 *self.extra_args, self.url]
 

@@ -121,7 +121,7 @@ def run_demo(duration: float | None = None, port: int = 8012, host: str = "127.0
         demo = DemoPublisher(robot)
         executor.add_node(viewer)
         executor.add_node(demo)
-        print(f"vuer-ros demo: open {viewer.view.url} in a browser; images on "
+        print(f"vuer-ros demo: open {viewer.view.open_url} in a browser; images on "
               f"/vuer/image, /vuer/image/compressed, /vuer/camera_info "
               f"({width}x{height} at {rate:g} Hz)" + ("" if headless else
                                                       "; rendered by the browser you open"),

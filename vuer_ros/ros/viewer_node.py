@@ -213,7 +213,7 @@ class ViewerNode(Node):
             raise
         settings = options.settings
         self.get_logger().info(
-            f"vuer_ros viewer: open {self.view.url} (fixed frame '{self.fixed_frame}', "
+            f"vuer_ros viewer: open {self.view.open_url} (fixed frame '{self.fixed_frame}', "
             f"{settings.width}x{settings.height} at {settings.rate:g} Hz, "
             f"{'headless renderer' if settings.headless else 'renders from a connected browser'})")
 

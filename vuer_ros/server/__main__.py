@@ -15,18 +15,23 @@ from .vuer import Vuer
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vuer_ros.server", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to bind (default 127.0.0.1; any other needs TLS and a token)")
     parser.add_argument("--port", type=int, default=8012, help="port (0: any free port)")
     parser.add_argument("--client-dir", default=None, help="built client (default: vuer_ros/client_build)")
     parser.add_argument("--mount", action="append", default=[], metavar="NAME=DIR",
                         help="serve DIR at /files/NAME/ (repeatable)")
+    parser.add_argument("--token", default=None, help="access token (default: random off loopback)")
+    parser.add_argument("--cert", default=None, help="TLS certificate PEM file (with --key)")
+    parser.add_argument("--key", default=None, help="its private key PEM file")
     parser.add_argument("--demo", action="store_true", help="start with a small demo scene")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     mounts = dict(m.split("=", 1) for m in args.mount)
-    app = Vuer(args.host, args.port, client_dir=args.client_dir, mounts=mounts)
+    app = Vuer(args.host, args.port, client_dir=args.client_dir, mounts=mounts, token=args.token,
+               cert=args.cert, key=args.key)
     if args.demo:
         from ..schemas import Box, DefaultScene, Sphere
 

@@ -1,6 +1,12 @@
 """VuerServer: one port serving the client bundle over HTTP and the scene
 channel over a websocket, with one shared scene and many sessions.
 
+- Access: on loopback (the default) everything is open, as before. Bound to any
+  other address the server speaks TLS only (:mod:`.tls`: given files or a
+  self-signed certificate made once) and every request needs the access token
+  (:mod:`.access`: given or random per start); the URL to open carries it and is
+  logged with a QR code. A request without it gets 401, a websocket without it is
+  closed with 1008 before anything of the scene is sent.
 - HTTP (no upgrade): :class:`StaticFiles` answers from ``process_request``.
 - Websocket upgrade: a :class:`VuerSession` with its own :class:`Outbox` and
   sender task. Its first message is one SET of the current scene.
@@ -26,22 +32,28 @@ import threading
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping
+from urllib.parse import urlencode
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from ..protocol import ClientEvent, DecodeError, ServerEvent, encode
 from ..protocol.codec import MAX_CLIENT_MESSAGE, decode_client_event
 from ..protocol.events import SCENE_ETYPES
 from ..protocol.rpc import Answered, Late, Unknown
+from .access import TOKEN_QUERY, AccessGuard, RefusalLog, check_token, new_token
 from .logs import ThrottledLog
+from .network import certificate_names, is_loopback, is_wildcard, reach_hosts, url_host
 from .outbox import RESYNC, Outbox
+from .qr import qr_text
 from .scene_ops import SceneOps
 from .session import VuerSession
 from .shared_scene import SharedScene
 from .static import StaticFiles, default_client_dir
+from .tls import TlsIdentity, load_identity, self_signed_identity
 
 logger = logging.getLogger(__name__)
 # websockets logs every HTTP GET and connection at INFO; keep that quiet unless asked for
@@ -60,7 +72,8 @@ class VuerServer(SceneOps):
     """The scene server. ``async with VuerServer(port=0) as server: ...``
 
     Args:
-        host: interface to bind; 127.0.0.1 by default (anything wider is an explicit choice).
+        host: interface to bind; 127.0.0.1 by default (anything wider is an explicit
+            choice, and needs TLS and the access token).
         port: TCP port; 0 picks a free one (read it back from ``server.port``).
         client_dir: the built browser client (default ``$VUER_ROS_CLIENT_DIR`` or
             ``vuer_ros/client_build``).
@@ -70,6 +83,12 @@ class VuerServer(SceneOps):
         max_message_bytes: larger browser messages are logged and dropped
             (the connection is closed only past 4x this).
         ping_interval, ping_timeout: websocket keepalive (None: off).
+        token: the access token (8-128 of ``A-Z a-z 0-9 . _ ~ -``). Empty or None: a
+            random one per start off loopback, none on loopback.
+        cert, key: PEM files of the TLS certificate (chain) and its key; with them the
+            server speaks TLS on loopback too. Without them off loopback: the
+            self-signed certificate kept in ``tls_dir`` (default
+            ``$ROS_HOME/vuer_ros/tls``, made on first use).
     """
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
@@ -78,8 +97,22 @@ class VuerServer(SceneOps):
                  max_backlog_events: int = 256, max_backlog_bytes: int = 64 * 1024 * 1024,
                  max_message_bytes: int = MAX_CLIENT_MESSAGE,
                  ping_interval: float | None = 20.0, ping_timeout: float | None = 20.0,
-                 close_timeout: float = 2.0) -> None:
+                 close_timeout: float = 2.0, token: str | None = None,
+                 cert: str | os.PathLike[str] | None = None, key: str | os.PathLike[str] | None = None,
+                 tls_dir: str | os.PathLike[str] | None = None) -> None:
         self.host = host
+        # off loopback: TLS and a token, always (the scene and the robot's meshes are not public)
+        self.on_network = not is_loopback(host)
+        if bool(cert) != bool(key):
+            raise ValueError(f"TLS needs both a certificate and its key (got cert={cert!r}, key={key!r})")
+        self._tls_files = (cert, key) if cert and key else None
+        self._tls_dir = tls_dir
+        self.tls: TlsIdentity | None = None   # the certificate in use, once serving
+        if token:
+            check_token(token)
+        self.access = AccessGuard(token or (new_token() if self.on_network else None),
+                                  secure=self.uses_tls)
+        self._refusals = RefusalLog(logger)
         self._requested_port = int(port)
         self._bound_port: int | None = None
         self.static = StaticFiles(Path(client_dir) if client_dir else default_client_dir(),
@@ -108,6 +141,10 @@ class VuerServer(SceneOps):
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._changed = asyncio.Event()
+        ssl_context = None
+        if self.uses_tls:
+            self.tls = await asyncio.to_thread(self._tls_identity)
+            ssl_context = self.tls.server_context()
         if not self.static.bundle_ready:
             logger.warning("browser client not built: %s is missing; GET / shows how to build it "
                            "(cd web && npm ci && npm run build, or set VUER_ROS_CLIENT_DIR)",
@@ -120,11 +157,34 @@ class VuerServer(SceneOps):
             ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
             close_timeout=self.close_timeout,
             logger=_ws_logger,
+            ssl=ssl_context,
         )
         sock = next(iter(self._server.sockets))
         self._bound_port = int(sock.getsockname()[1])
-        logger.info("vuer_ros server at %s (websocket on the same port)", self.url)
+        self._log_where()
         return self
+
+    def _tls_identity(self) -> TlsIdentity:
+        if self._tls_files is not None:
+            return load_identity(*self._tls_files)
+        return self_signed_identity(certificate_names(self.host), self._tls_dir)
+
+    def _log_where(self) -> None:
+        if not self.uses_tls and not self.access.required:
+            logger.info("vuer_ros server at %s (websocket on the same port)", self.url)
+            return
+        what = []
+        if self.tls is not None:
+            origin = "self-signed certificate" if self.tls.generated else "certificate"
+            what.append(f"TLS with the {origin} {self.tls.cert_path}, SHA-256 fingerprint {self.tls.fingerprint}")
+        if self.access.required:
+            what.append("the access token is in the URL")
+        others = [url_host(h) for h in reach_hosts(self.host)[1:]] if self.on_network else []
+        also = f"; the same URL also works with the host {', '.join(others)}" if others else ""
+        logger.info("vuer_ros server at %s (websocket on the same port; %s%s)", self.open_url,
+                    "; ".join(what), also)
+        if self.on_network:
+            logger.info("scan to open it on a headset or phone:\n%s", qr_text(self.open_url))
 
     async def serve_forever(self) -> None:
         await self.serve()
@@ -163,18 +223,44 @@ class VuerServer(SceneOps):
         return self._bound_port if self._bound_port is not None else self._requested_port
 
     @property
+    def uses_tls(self) -> bool:
+        """Speaks TLS: certificate files were given, or it is bound off loopback."""
+        return self._tls_files is not None or self.on_network
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.uses_tls else "http"
+
+    @property
+    def token(self) -> str | None:
+        """The access token every request needs (None: none needed)."""
+        return self.access.token
+
+    @property
     def url(self) -> str:
-        """The client page, e.g. ``http://127.0.0.1:8012/``."""
-        host = self.host or "127.0.0.1"
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}/"
+        """The client page as this machine reaches it, e.g. ``http://127.0.0.1:8012/``
+        (no token: see :attr:`open_url` and :meth:`with_token`)."""
+        host = "127.0.0.1" if is_wildcard(self.host) else self.host
+        return f"{self.scheme}://{url_host(host)}:{self.port}/"
 
     @property
     def ws_url(self) -> str:
-        return "ws" + self.url[4:]
+        """The websocket as this machine reaches it (no token)."""
+        return "ws" + self.url[len("http"):]
+
+    @property
+    def open_url(self) -> str:
+        """The URL a person opens (logged, and shown as a QR code off loopback): a
+        host other machines reach, and the access token."""
+        host = reach_hosts(self.host)[0] if self.on_network else \
+            ("127.0.0.1" if is_wildcard(self.host) else self.host)
+        return self.with_token(f"{self.scheme}://{url_host(host)}:{self.port}/")
+
+    def with_token(self, url: str) -> str:
+        """``url`` with the access token added to its query (unchanged when none is needed)."""
+        if self.access.token is None:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}{urlencode({TOKEN_QUERY: self.access.token})}"
 
     def mount(self, name: str, root: str | os.PathLike[str]) -> str:
         """Serve ``root`` read-only at ``/files/<name>/``; returns the absolute URL prefix."""
@@ -211,7 +297,7 @@ class VuerServer(SceneOps):
         except asyncio.TimeoutError:
             want = f"id={id!r}" if id is not None else "a matching session"
             raise asyncio.TimeoutError(
-                f"no browser session ({want}) sent INIT within {timeout} s; open {self.url} "
+                f"no browser session ({want}) sent INIT within {timeout} s; open {self.open_url} "
                 f"({len(self._sessions)} connected now)") from None
 
     def _notify(self) -> None:
@@ -276,8 +362,16 @@ class VuerServer(SceneOps):
     # -- HTTP -----------------------------------------------------------------------------------------
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            return None  # the scene channel
-        reply = await asyncio.to_thread(self.static.reply, request.path)
+            return None  # the scene channel: the token is checked before the session starts
+        verdict = self.access.check(request.path, request.headers, self.port)
+        if not verdict.allowed:
+            self._refusals.note(_address(connection.remote_address),
+                                f"GET {request.path.split('?', 1)[0][:200]}", verdict)
+            reply = self.access.refused(verdict)
+        else:
+            reply = await asyncio.to_thread(self.static.reply, request.path)
+            if verdict.set_cookie:
+                reply.headers.append(self.access.set_cookie(self.port))
         if reply.status == 503:
             logger.warning("GET %s: the browser client is not built (%s missing)", request.path,
                            self.static.client_dir / "index.html")
@@ -285,10 +379,16 @@ class VuerServer(SceneOps):
 
     # -- websocket --------------------------------------------------------------------------------------
     async def _handle_connection(self, ws: ServerConnection) -> None:
-        sid = uuid.uuid4().hex[:8]
         remote = ws.remote_address
         remote_str = f"{remote[0]}:{remote[1]}" if isinstance(remote, tuple) and len(remote) >= 2 else ""
         path = ws.request.path if ws.request is not None else "/"
+        headers = ws.request.headers if ws.request is not None else Headers()
+        verdict = self.access.check(path, headers, self.port, websocket=True)
+        if not verdict.allowed:   # before any session exists: nothing of the scene is sent
+            self._refusals.note(_address(remote), "a websocket", verdict)
+            await ws.close(CloseCode.POLICY_VIOLATION, self.access.close_reason(verdict))
+            return
+        sid = uuid.uuid4().hex[:8]
         outbox = Outbox(self.max_backlog_events, self.max_backlog_bytes)
         session = self._make_session(sid, outbox, remote_str, path)
         session.socket = ws
@@ -385,3 +485,8 @@ class VuerServer(SceneOps):
 
     def _bad(self, session: VuerSession, cause: str, msg: str, *args: Any) -> None:
         self._bad_messages.warning((session.id, cause), "session %s: " + msg, session.label, *args)
+
+
+def _address(remote: Any) -> str:
+    """The client's address (without its port: one browser opens many connections)."""
+    return str(remote[0]) if isinstance(remote, tuple) and remote else ""

@@ -111,6 +111,14 @@ def text_reply(status: int, text: str) -> HttpReply:
     return _reply(status, text.encode(), "text/plain; charset=utf-8")
 
 
+def refused_reply(reason: str) -> HttpReply:
+    """401 for a request without the access token (access.py): what to do, nothing else."""
+    text = (f"401 Unauthorized ({reason}): this vuer_ros server needs its access token. Open the URL "
+            "it logged (https://host:port/?token=...) or scan the QR code it printed.\n")
+    return _reply(401, text.encode(), "text/plain; charset=utf-8",
+                  [("WWW-Authenticate", 'Bearer realm="vuer_ros"')], cache="no-store")
+
+
 def bundle_missing_page(client_dir: Path) -> HttpReply:
     """503 page shown at ``/`` when the client bundle is not built."""
     where = html.escape(str(client_dir / "index.html"))

@@ -37,7 +37,7 @@ StartupHook = Callable[["Vuer"], Awaitable[Any]]
 
 # vuer options that have no meaning here; accepted so vuer scripts run unchanged
 IGNORED_VUER_OPTIONS = frozenset({
-    "domain", "client_url", "cors", "cert", "key", "ca_cert", "free_port", "queries", "verbose",
+    "domain", "client_url", "cors", "ca_cert", "free_port", "queries", "verbose",
     "web_port", "workspace_path", "uri", "WEBSOCKET_MAX_SIZE", "REQUEST_MAX_SIZE",
 })
 
@@ -71,8 +71,10 @@ class _SpawnWrapper:
 class Vuer(VuerServer):
     """vuer's ``Vuer`` API on :class:`VuerServer`.
 
-    vuer keyword arguments with no meaning here (``domain``, ``cert``, ``queries``,
-    ``free_port``, ...) are accepted and ignored; ``queue_len`` sets the backlog
+    vuer keyword arguments with no meaning here (``domain``, ``queries``,
+    ``free_port``, ...) are accepted and ignored; ``cert``/``key`` (PEM files) serve
+    TLS as in vuer; ``token`` sets the access token (off loopback one is required:
+    VuerServer); ``queue_len`` sets the backlog
     limit; ``client_root`` the client bundle; ``static_root``/``workspace``
     folders are served at ``/files/workspace/``.
     """
@@ -175,11 +177,12 @@ class Vuer(VuerServer):
             pass  # not the main thread, or no signals on this platform
         try:
             await self.serve()
-            print(f"vuer_ros: open {self.url}", flush=True)
+            print(f"vuer_ros: open {self.open_url}", flush=True)
             await asyncio.Event().wait()
         finally:
             await self.stop()
 
 
 _SERVER_OPTIONS = frozenset({"max_backlog_events", "max_backlog_bytes", "max_message_bytes",
-                             "ping_interval", "ping_timeout", "close_timeout"})
+                             "ping_interval", "ping_timeout", "close_timeout", "token", "cert", "key",
+                             "tls_dir"})

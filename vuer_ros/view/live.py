@@ -68,7 +68,8 @@ class LiveView:
         s = options.settings
         self.session = RenderSession(host=options.host, port=options.port, headless=s.headless,
                                      width=s.width, height=s.height, grab_timeout=s.grab_timeout,
-                                     client_dir=client_dir)
+                                     client_dir=client_dir, token=options.token,
+                                     cert=options.tls_cert, key=options.tls_key)
         self.player = ScenePlayer(options,
                                   resolve_mesh=MeshResolver(self.session.mount, options.mesh_roots,
                                                             embed=self.session.embed),
@@ -112,6 +113,11 @@ class LiveView:
     @property
     def url(self) -> str:
         return self.session.url
+
+    @property
+    def open_url(self) -> str:
+        """The URL a person opens (logged): reachable host, access token when needed."""
+        return self.session.open_url
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the thread and the server; returns once the port is bound (the

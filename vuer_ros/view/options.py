@@ -21,6 +21,7 @@ from ..config import ConfigError, read_params_file, viewer_params
 from ..displays import AUTO, DisplayConfig, display_configs
 from ..render.settings import RenderSettings
 from ..scene.frame_id import frame_id
+from ..server.access import check_token
 
 
 def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = None,
@@ -73,6 +74,9 @@ class ViewOptions:
     scene_rate: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8012
+    token: str = ""                              # "" : random per start off loopback
+    tls_cert: str = ""
+    tls_key: str = ""
     displays: tuple[DisplayConfig, ...] = ()     # listed under displays.<name> (displays.py)
     auto_displays: bool = True                   # displays.auto
 
@@ -97,9 +101,29 @@ class ViewOptions:
                    mesh_roots=tuple(str(r) for r in params["mesh_roots"]),
                    max_marker_points=int(params["max_marker_points"]),
                    grid=bool(params["grid"]), scene_rate=max(float(params["scene_rate"]), 1.0),
-                   host=str(params["host"]), port=int(params["port"]),
+                   host=str(params["host"]).strip(), port=int(params["port"]),
+                   **_access_params(params),
                    displays=tuple(display_configs(params)),
                    auto_displays=bool(params.get(AUTO, True)))
+
+
+def _access_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """token, tls.cert and tls.key, checked: a bad one stops the start with its name."""
+    token = str(params.get("token", "")).strip()
+    if token:
+        try:
+            check_token(token)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+    cert, key = (str(params.get(name, "")).strip() for name in ("tls.cert", "tls.key"))
+    if bool(cert) != bool(key):
+        given, missing = ("tls.cert", "tls.key") if cert else ("tls.key", "tls.cert")
+        raise ConfigError(f"{given} is set but {missing} is empty: give both PEM files, or neither "
+                          "(off loopback a self-signed certificate is made)")
+    for name, path in (("tls.cert", cert), ("tls.key", key)):
+        if path and not os.access(os.path.expanduser(path), os.R_OK):
+            raise ConfigError(f"{name}: {path!r} does not exist or is not readable")
+    return {"token": token, "tls_cert": cert, "tls_key": key}
 
 
 def _unique(topics: Any) -> tuple[str, ...]:

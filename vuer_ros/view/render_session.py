@@ -41,8 +41,10 @@ class RenderSession:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, headless: bool = True,
                  width: int = 640, height: int = 480, grab_timeout: float = 10.0,
                  client_dir: str | None = None,
-                 executable: str | os.PathLike[str] | None = None) -> None:
-        self.server = VuerServer(host, port, client_dir=client_dir)
+                 executable: str | os.PathLike[str] | None = None,
+                 token: str = "", cert: str = "", key: str = "") -> None:
+        self.server = VuerServer(host, port, client_dir=client_dir, token=token or None,
+                                 cert=cert or None, key=key or None)
         self.headless = headless
         self.width, self.height = width, height
         self.grab_timeout = grab_timeout
@@ -58,6 +60,11 @@ class RenderSession:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def open_url(self) -> str:
+        """The URL a person opens (with the access token, when one is needed)."""
+        return self.server.open_url
 
     @property
     def port(self) -> int:
@@ -188,7 +195,7 @@ class RenderSession:
                 self._no_browser_warned = True
                 logger.warning("render.headless is false and no browser is connected: open %s to "
                                "render images (no images are published until one connects)",
-                               self.server.url)
+                               self.server.open_url)
             return None
         if self._no_browser_warned:
             self._no_browser_warned = False

@@ -6,7 +6,7 @@ const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 3000;
 
 export class Connection {
-  // handlers: onOpen(), onEvent(event, socket), onClose()
+  // handlers: onOpen(), onEvent(event, socket), onClose(closeEvent)
   constructor(url, handlers) {
     this.url = url;
     this.handlers = handlers;
@@ -42,10 +42,10 @@ export class Connection {
       }
       if (event && typeof event === 'object' && !Array.isArray(event)) this.handlers.onEvent(event, socket);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.handlers.onClose?.();
+      this.handlers.onClose?.(event);
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
     };

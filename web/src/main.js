@@ -1,5 +1,5 @@
 // Entry point: wires the viewer, scene graph, event queue, grabs and the connection.
-// Page URL: /?ws=ws://HOST:PORT&renderer=headless&id=TOKEN (docs/protocol.md).
+// Page URL: /?ws=ws://HOST:PORT&renderer=headless&id=ID&token=TOKEN (docs/protocol.md).
 import { CameraControls } from './controls.js';
 import { Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
@@ -10,11 +10,25 @@ import { SceneGraph } from './scene.js';
 import { Viewer } from './viewer.js';
 
 const params = new URLSearchParams(location.search);
-const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+const wsUrl = withToken(params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
+  params.get('token'));
 const statusLine = document.getElementById('status');
 
 function status(text) {
   if (statusLine) statusLine.textContent = text;
+}
+
+// The access token goes in the websocket URL; the page's files and meshes carry the
+// cookie the server set when this page was loaded with it.
+function withToken(url, token) {
+  if (!token) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.searchParams.has('token')) parsed.searchParams.set('token', token);
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 const headless = params.get('renderer') === 'headless';
@@ -65,9 +79,10 @@ connection = new Connection(wsUrl, {
     const reply = (value) => connection.send(event.rtype, value, event.key ?? null, socket);
     dispatcher.push(event, reply);
   },
-  onClose: () => {
+  onClose: (event) => {
     ready = false;
-    status('reconnecting…');
+    // 1008: the server refused the access token; say why instead of a bare retry
+    status(event?.code === 1008 ? `refused: ${event.reason}` : 'reconnecting…');
   },
 });
 
