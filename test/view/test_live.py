@@ -181,3 +181,19 @@ def test_an_encoding_the_cdr_decoders_do_not_read_goes_to_the_fallback_decoder()
     loop._apply_inbox(None)
     assert calls == [("visualization_msgs/msg/Marker", b"\x00\x07")]
     assert [r.spec.ns for r in loop.player.model.markers] == ["x"]
+
+
+def test_the_render_camera_s_own_frame_heard_back_is_not_part_of_the_scene():
+    clock = [S]
+    loop = make_loop(clock)
+    loop.player.feed("/tf", sm.tf_msg(sm.tf("map", "base", (1.0, 0.0, 0.0), ns=S)), S)
+    # the node's camera TF comes back on /tf_static, here under an old fixed frame
+    loop.player.feed("/tf_static", sm.tf_msg(sm.tf("nowhere", "vuer_camera_optical", ns=S)), S)
+    loop._drain_to_now()
+    assert "vuer_camera_optical" not in loop.player.model.tf
+    assert not loop.player.problems.active(("tf-tree", "nowhere"))
+    # another optical frame name: that one is ignored instead
+    loop.player.configure(RenderSettings(optical_frame="cam"))
+    loop.player.feed("/tf_static", sm.tf_msg(sm.tf("map", "vuer_camera_optical", ns=S)), S)
+    loop.player.feed("/tf_static", sm.tf_msg(sm.tf("map", "cam", ns=S)), S)
+    assert "vuer_camera_optical" in loop.player.model.tf and "cam" not in loop.player.model.tf

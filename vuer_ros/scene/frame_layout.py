@@ -57,6 +57,9 @@ class FrameLayout:
         self.structure_dirty = True              # a link was made or re-parented
         self._pose_dirty: dict[str, None] = {}   # TF links (child frames) moved
         self._unreachable_roots: set[str] = set()
+        # frames whose transforms are not taken in: the viewer's own render camera, which
+        # it publishes and hears back (a frame of the image, not of the scene)
+        self.ignored: frozenset[str] = frozenset()
 
     def set_fixed(self, frame: str) -> None:
         """A new fixed frame (a tf2 frame id); the scene is rebuilt by a SET."""
@@ -71,6 +74,8 @@ class FrameLayout:
             header = t.header
             parent = frame_id(str(header.frame_id))
             child = frame_id(str(t.child_frame_id))
+            if child in self.ignored:
+                continue
             try:
                 update = self.tf.insert(parent, child, transform_of(t.transform),
                                         stamp_ns(header.stamp), static)

@@ -85,6 +85,9 @@ class ScenePlayer:
         model = SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
                            max_marker_points=o.max_marker_points, grid=o.grid,
                            logger=logging.getLogger("vuer_ros.scene"))
+        # the optical frame the node publishes for its images comes back on /tf_static: it is
+        # the image's frame, not the scene's (and it would hang under an old fixed frame)
+        model.frames.ignored = frozenset({self.settings.optical_frame})
         tf = next((d for d in o.displays if d.type == TF.name and d.enabled), None)
         self.tf_display = None if tf is None else model.add_display(
             TfDisplay(model.frames, model.problems, tf.options, self._camera_frames()))
@@ -182,6 +185,7 @@ class ScenePlayer:
     def configure(self, settings: RenderSettings) -> None:
         self.settings = settings
         self._fixed_camera = None
+        self.model.frames.ignored = frozenset({settings.optical_frame})
         if self.tf_display is not None:
             self.tf_display.set_hidden(self._camera_frames())
 
