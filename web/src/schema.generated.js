@@ -59,3 +59,7 @@ export const PACKED = deepFreeze({
   "CubeList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
 });
+
+// The status event (vuer_ros/protocol/status.py): its etype, how often it comes (s), and
+// what may follow a display's key prefix in a key it owns.
+export const STATUS = deepFreeze({"etype": "VUER_ROS_STATUS", "periodS": 1.0, "keySeparators": [":", "#"]});
