@@ -145,7 +145,7 @@ def test_each_display_owns_exactly_what_it_drew(view: LiveView):
     # the frame groups belong to no display
     everything = set().union(*(owned(e) for e in entries.values()))
     assert not any(k.startswith("tf:") for k in everything)
-    assert entries["TF:/tf"]["keys"] == [] and entries["TF:/tf"]["messages"] == 1
+    assert entries["TF"]["keys"] == [] and entries["TF"]["messages"] == 1
 
 
 def test_a_prefix_does_not_own_a_longer_name():

@@ -85,7 +85,9 @@ class StatusReporter:
         # displays of no topic besides the markers and the robot: the TF display's
         tf_keys = [k for d in model.displays if d.topic is None and d is not markers
                    and d is not robot for k in d.key_prefixes()]
-        out = [_entry("TF", "TF", "/tf", self._received.get("/tf", 0), tf_keys)]
+        tf_messages = sum(self._received.get(sub.topic, 0) for sub in subscriptions
+                          if sub.kind in (TF, TF_STATIC))
+        out = [_entry("TF", "/tf, /tf_static", "/tf", tf_messages, tf_keys)]
         if self.options.robot_description_file:
             out.append(_entry("RobotModel", self.options.robot_description_file, "", 0,
                               robot.key_prefixes()))
@@ -114,6 +116,8 @@ class StatusReporter:
 def _entry(dtype: str, name: str, topic: str, messages: int, keys: list[str],
            children: list[dict[str, Any]] | None = None, parent: str = "") -> dict[str, Any]:
     ident = f"{parent}/{name}" if parent else f"{dtype}:{topic or name}"
+    if dtype == "TF":
+        ident = "TF"
     return {"id": ident, "type": dtype, "name": name, "topic": topic, "messages": messages,
             "keys": keys, "children": children or []}
 

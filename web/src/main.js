@@ -6,7 +6,10 @@ import { Dispatcher } from './dispatch.js';
 import { Encoder } from './encoder.js';
 import { Grabber } from './grab.js';
 import { Loads } from './loads.js';
+import { LocalView } from './local-view.js';
+import { Panel } from './panel.js';
 import { SceneGraph } from './scene.js';
+import { STATUS } from './schema.generated.js';
 import { Viewer } from './viewer.js';
 
 const params = new URLSearchParams(location.search);
@@ -35,8 +38,25 @@ viewer.hasLights = () => graph.lights > 0;
 let ready = false;
 let connection = null;
 const grabber = new Grabber(viewer, graph, loads, new Encoder());
+// A person's browser gets the side panel on the node's first status; the headless
+// renderer never does (its pixels are the published images).
+let local = null;
+let panel = null;
+let statuses = 0;
+function onStatus(event) {
+  statuses++;
+  if (headless || !event.data || typeof event.data !== 'object') return;
+  if (!panel) {
+    panel = new Panel(local, () => viewer.resize());
+    panel.setConnected(connection?.open ?? false);
+    if (statusLine) statusLine.hidden = true;
+  }
+  panel.update(event.data);
+}
+
 const dispatcher = new Dispatcher(graph, {
   GRAB_RENDER: (event, reply) => grabber.handle(event, reply),
+  [STATUS.etype]: onStatus,
   applied: (event) => {
     if (event.etype === 'SET' && !ready && connection?.open) {
       ready = true;
@@ -51,6 +71,7 @@ grabber.takeApplyMs = () => dispatcher.takeApplyMs();
 connection = new Connection(wsUrl, {
   onOpen: () => {
     status('connected');
+    panel?.setConnected(true);
     connection.send('INIT', {
       clientType: 'vuer_ros',
       renderer: params.get('renderer') ?? 'browser',
@@ -68,10 +89,12 @@ connection = new Connection(wsUrl, {
   onClose: () => {
     ready = false;
     status('reconnecting…');
+    panel?.setConnected(false);
   },
 });
 
 controls = new CameraControls(viewer, (camera) => connection.send('CAMERA_MOVE', { camera }, 'defaultCamera'));
+if (!headless) local = new LocalView(viewer, graph, controls);
 
 // Debug handle for tests.
 window.__vuerRos = {
@@ -79,4 +102,7 @@ window.__vuerRos = {
   get eventsApplied() { return dispatcher.applied; },
   nodeCount: () => graph.size,
   viewer, graph,
+  get local() { return local; },
+  get panel() { return panel; },
+  get statuses() { return statuses; },
 };
