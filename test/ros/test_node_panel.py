@@ -109,7 +109,8 @@ def test_a_toggle_removes_exactly_the_pixels_of_what_it_names(browser: Any, node
         page.locator(f'#vp-displays input[data-id="{MARKERS}/toggle_a"]').tap()
         after, _ = wait_canvas(page, lambda rgb: colour_mask(rgb, RED).sum() == 0, "the cube gone")
         changed = np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 10
-        assert iou(changed, want_red) > 0.85, f"changed pixels vs the cube's silhouette: IoU {iou(changed, want_red):.2f}"
+        overlap = iou(changed, want_red)
+        assert overlap > 0.85, f"changed pixels vs the cube's silhouette: IoU {overlap:.2f}"
         assert near(centroid(changed), centroid(want_red), 1.0)
         green = colour_mask(before, GREEN)
         assert green.sum() > 50 and not (changed & green).any(), "the other namespace changed"
@@ -192,9 +193,10 @@ def test_the_status_line_shows_the_node_rates_and_problems(page: Any, node: Any)
             page.wait_for_timeout(200)
         problems = status_number(page, "problems") or 0.0
         publish(node, marker("panel_bad", 7, CUBE, xyz=(math.nan, 0.0, 0.0), rgba=RED))
-        page.wait_for_function(f"(document.querySelector('#vp-status').textContent.match(/(\\d+) problem/) || [0, 0])[1] > {problems}",
+        page.wait_for_function("n => (document.querySelector('#vp-status').textContent"
+                               ".match(/(\\d+) problem/) || [0, 0])[1] > n", arg=problems, timeout=30000)
+        page.wait_for_function("document.querySelector('.vp-problems').textContent.includes('panel_bad')",
                                timeout=30000)
-        page.wait_for_function("document.querySelector('.vp-problems').textContent.includes('panel_bad')", timeout=30000)
     finally:
         stop.set()
         publisher.join(5)

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import numpy as np
 import pytest
-from nav_msgs.msg import Path as PathMsg
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path as PathMsg
 from rclpy.serialization import serialize_message
 from visualization_msgs.msg import Marker, MarkerArray
 

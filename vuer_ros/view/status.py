@@ -18,6 +18,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ..protocol.events import ServerEvent
 from ..protocol.status import RECENT_PROBLEMS, status_event
 from ..render.camera import RenderCamera
@@ -115,9 +117,9 @@ class StatusReporter:
 
 def _entry(dtype: str, name: str, topic: str, messages: int, keys: list[str],
            children: list[dict[str, Any]] | None = None, parent: str = "") -> dict[str, Any]:
-    ident = f"{parent}/{name}" if parent else f"{dtype}:{topic or name}"
-    if dtype == "TF":
-        ident = "TF"
+    """One display: its id is ``<type>:<topic>`` (a namespace: ``<its topic's id>/<ns>``;
+    TF: ``TF``), the same in every status."""
+    ident = f"{parent}/{name}" if parent else ("TF" if dtype == "TF" else f"{dtype}:{topic or name}")
     return {"id": ident, "type": dtype, "name": name, "topic": topic, "messages": messages,
             "keys": keys, "children": children or []}
 
@@ -133,7 +135,7 @@ def _frames(model: SceneModel) -> list[dict[str, Any]]:
 def _camera(model: SceneModel, settings: RenderSettings) -> dict[str, Any]:
     frame, xyz, q = settings.camera_mount(model.fixed_frame)
     camera = RenderCamera(settings.width, settings.height, settings.fov, settings.near, settings.far,
-                          xyz, q)
+                          np.asarray(xyz), np.asarray(q))
     return {"frame": frame, "key": frame_key(frame) if frame in model.frames.shown else None,
             **camera.to_wire(), "width": settings.width, "height": settings.height}
 
