@@ -145,7 +145,8 @@ export class Panel {
         row.count.textContent = entry.type === 'Namespace' ? ''
           : entry.messages ? `${entry.messages} msg` : 'no messages';
         row.box.checked = !this.hiddenIds.has(entry.id);
-        row.box.disabled = parentHidden;
+        // nothing drawn (yet) that could be hidden, or hidden with its topic
+        row.box.disabled = parentHidden || (!entry.keys.length && !entry.children?.length);
         // in status order: move it only when it is out of place
         const want = previous ? previous.nextSibling : list.firstChild;
         if (want !== row.item) list.insertBefore(row.item, want);
