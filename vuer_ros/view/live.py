@@ -76,6 +76,7 @@ class LiveView:
         self.status = StatusReporter(options, self.stats, sim_time)
         self._status: ServerEvent | None = None    # the latest sent
         self._drained_ns = 0                        # ROS time of the last drain
+        self._camera: RenderCamera | None = None    # the render camera of the last tick
         s = options.settings
         self.session = RenderSession(host=options.host, port=options.port, headless=s.headless,
                                      width=s.width, height=s.height, grab_timeout=s.grab_timeout,
@@ -307,6 +308,8 @@ class LiveView:
         for event in events:
             self.session.broadcast(event)
         self._drained_ns = now
+        if camera is not None:
+            self._camera = camera
         if self.player.resets != self.stats.resets:
             self.stats.resets = self.player.resets
             self._last_stamp = -1   # the clock went back: images start again from there
@@ -337,7 +340,7 @@ class LiveView:
     # -- the status for the browsers' panels ------------------------------------------------------
     def _broadcast_status(self) -> None:
         self._status = self.status.event(self.player.model, self.subscriptions, self.settings,
-                                          self._drained_ns)
+                                          self._drained_ns, self._camera)
         self.session.broadcast(self._status)
 
     def _send_status(self, event: Any, session: VuerSession) -> None:

@@ -58,8 +58,10 @@ class StatusReporter:
                 seen[ns] = None
 
     def event(self, model: SceneModel, subscriptions: Sequence[Subscription],
-              settings: RenderSettings, time_ns: int) -> ServerEvent:
-        """The status now: ``model`` as last drained at ROS time ``time_ns``."""
+              settings: RenderSettings, time_ns: int,
+              camera: RenderCamera | None = None) -> ServerEvent:
+        """The status now: ``model`` as last drained at ROS time ``time_ns``; ``camera``:
+        the render camera of the last tick (used when it hangs on no frame for good)."""
         now = time.monotonic()
         since, messages = self._since
         self._since = (now, self.stats.messages)
@@ -75,7 +77,7 @@ class StatusReporter:
             "recentProblems": [p.message for p in problems[-RECENT_PROBLEMS:]],
             "displays": self._displays(model, subscriptions),
             "frames": _frames(model),
-            "camera": _camera(model, settings),
+            "camera": _camera(model, settings, camera),
             "rvizView": _rviz_view(),
         })
 
@@ -132,10 +134,19 @@ def _frames(model: SceneModel) -> list[dict[str, Any]]:
             for f in names]
 
 
-def _camera(model: SceneModel, settings: RenderSettings) -> dict[str, Any]:
-    frame, xyz, q = settings.camera_mount(model.fixed_frame)
-    camera = RenderCamera(settings.width, settings.height, settings.fov, settings.near, settings.far,
-                          np.asarray(xyz), np.asarray(q))
+def _camera(model: SceneModel, settings: RenderSettings,
+            last: RenderCamera | None) -> dict[str, Any] | None:
+    """The render camera on the frame it hangs on (so a browser follows it as that frame
+    moves), or, when it hangs on none for good, at its last pose in the fixed frame."""
+    mount = settings.camera_mount(model.fixed_frame)
+    if mount is not None:
+        frame, xyz, q = mount
+        camera = RenderCamera(settings.width, settings.height, settings.fov, settings.near,
+                              settings.far, np.asarray(xyz), np.asarray(q))
+    elif last is not None:
+        frame, camera = model.fixed_frame, last
+    else:
+        return None
     return {"frame": frame, "key": frame_key(frame) if frame in model.frames.shown else None,
             **camera.to_wire(), "width": settings.width, "height": settings.height}
 
