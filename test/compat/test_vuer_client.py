@@ -287,3 +287,50 @@ def test_vuer_client_renders_our_scene_where_the_pinhole_model_says(tmp_path: Pa
         overlap = iou(found, expected)
         assert overlap >= MIN_IOU, f"silhouette IoU {overlap:.2f} < {MIN_IOU}: " + message
         print(f"  {name}: centroid off by {distance:.2f} px, IoU {overlap:.3f}")
+
+
+# -- the viewer node's status event (vuer_ros/protocol/status.py) ------------------------------
+def a_status() -> dict[str, Any]:
+    """A status as the node sends it (fields from the tables, values of their types)."""
+    display = {"id": "Marker:/m", "type": "Marker", "name": "/m", "topic": "/m", "messages": 3,
+               "keys": ["marker:a"], "children": []}
+    return {"time": 12.5, "simTime": False, "fixedFrame": "map", "sceneRate": 30.0, "imageRate": 10.0,
+            "imageRateTarget": 10.0, "problems": 1, "recentProblems": ["marker ns=a id=1: bad"],
+            "displays": [display], "frames": [{"name": "map", "parent": None, "key": "tf:map"}],
+            "camera": {"frame": "map", "key": "tf:map", "position": [1.0, 2.0, 3.0],
+                       "quaternion": [0.0, 0.0, 0.0, 1.0], "fov": 45.0, "near": 0.05, "far": 100.0,
+                       "width": 640, "height": 480},
+            "rvizView": {"position": [5.0, 5.0, 7.07], "target": [0.0, 0.0, 0.0], "up": [0.0, 0.0, 1.0],
+                         "fov": 45.0, "near": 0.01, "far": 100.0}}
+
+
+async def grab_around_statuses(client_dir: Path) -> tuple[np.ndarray, np.ndarray, bool]:
+    from vuer_ros.protocol.status import status_event
+    async with VuerServer(port=0, client_dir=client_dir) as server:
+        moves = CameraMoves(server)
+        server.set @ scene()
+        async with HeadlessBrowser(server, 640, 480, restart=False, start_timeout=20.0) as browser:
+            session = browser.session
+            moves.session = session
+            await moves.settled()
+            for _ in range(6):
+                _, _, before = await grab_jpeg(session)
+                red_before = largest_blob(hue_mask(before, [(0, 8), (172, 179)]))
+                if red_before.sum() > 200:
+                    break
+                await asyncio.sleep(0.5)
+            for _ in range(3):
+                server.broadcast(status_event(a_status()))
+            _, _, after = await grab_jpeg(session)
+            return red_before, largest_blob(hue_mask(after, [(0, 8), (172, 179)])), not session.closed
+
+
+def test_vuer_client_ignores_the_status_event() -> None:
+    """The node's status event reaches every browser; the Vuer client shrugs it off: it
+    stays connected, answers grabs, and draws the scene as before."""
+    client_dir = vuer_client_dir()
+    if client_dir is None:
+        pytest.skip("the vuer package (with its bundled client_build) is not installed")
+    before, after, connected = asyncio.run(asyncio.wait_for(grab_around_statuses(client_dir), TEST_TIMEOUT))
+    assert connected and before.sum() > 200
+    assert iou(before, after) > 0.98, f"the red box changed after status events: IoU {iou(before, after):.3f}"

@@ -45,8 +45,10 @@ def test_check_command_agrees():
 
 
 def test_a_stale_docs_table_is_replaced_and_the_rest_kept():
-    page = f"# head\n\n{schema_gen.DOCS_BEGIN}\n| old | table |\n{schema_gen.DOCS_END}\n\ntail\n"
-    assert schema_gen.with_docs_table(page) == "# head\n\n" + schema_gen.docs_table() + "\ntail\n"
+    page = (f"# head\n\n{schema_gen.DOCS_BEGIN}\n| old | table |\n{schema_gen.DOCS_END}\n\nmiddle\n\n"
+            f"{schema_gen.STATUS_BEGIN}\n| old |\n{schema_gen.STATUS_END}\n\ntail\n")
+    assert schema_gen.with_docs_table(page) == ("# head\n\n" + schema_gen.docs_table() + "\nmiddle\n\n"
+                                                + schema_gen.status_tables() + "\ntail\n")
     with pytest.raises(ValueError, match="markers"):
         schema_gen.with_docs_table("# a page without the table\n")
 

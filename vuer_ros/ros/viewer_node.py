@@ -29,6 +29,7 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 from rclpy.exceptions import ParameterUninitializedException
+from rclpy.clock import ROSClock
 from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -192,7 +193,8 @@ class ViewerNode(Node):
         self.static_tf_pub = self.create_publisher(TFMessage, "/tf_static", STATIC_BROADCAST_QOS)
         self._publish_lock = threading.Lock()
 
-        self.view = LiveView(options, clock_ns=self._now_ns, sink=self, fallback_decode=deserialize)
+        self.view = LiveView(options, clock_ns=self._now_ns, sink=self, fallback_decode=deserialize,
+                             sim_time=self._sim_time)
 
         # inputs: raw CDR for the core's decoders, unless the installed message differs
         # from the layout they read (another ROS distribution): then rclpy decodes
@@ -357,6 +359,11 @@ class ViewerNode(Node):
     # -- time -----------------------------------------------------------------------------------
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
+
+    def _sim_time(self) -> bool:
+        """Whether the node's clock is sim time (use_sim_time: /clock drives it)."""
+        clock = self.get_clock()
+        return isinstance(clock, ROSClock) and clock.ros_time_is_active
 
     def _handoff(self, topic: str) -> Any:
         submit, now = self.view.submit, self._now_ns

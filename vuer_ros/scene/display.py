@@ -21,6 +21,10 @@ in frame groups. The scene model calls it at fixed moments:
                                              REMOVE / UPDATE / UPSERT since the last drain
     the clock moves                          advance(now_ns)
     the fixed frame changes (a SET follows)  fixed_frame_changed()
+    a viewer's panel asks what it draws      key_prefixes(): keys.owner_prefix of each
+                                             part it can hide (vuer_ros/view/status.py)
+
+A display of one topic sets ``topic``; one without (markers, the robot) leaves it None.
 
 Every hook does nothing by default, so a display writes only what it needs;
 a small one is its ``on_*`` input plus ``elements_in``, ``dropped``,
@@ -63,9 +67,16 @@ from .problems import ProblemLog
 
 
 class Display:
+    topic: str | None = None     # the one topic it shows (None: not one topic)
+
     def __init__(self, frames: FrameLayout, problems: ProblemLog):
         self.frames = frames
         self.problems = problems
+
+    def key_prefixes(self) -> list[str]:
+        """The key prefixes of what it draws (keys.owner_prefix), for a viewer's panel to
+        find its elements; none: it draws nothing a panel can hide."""
+        return []
 
     def advance(self, now_ns: int) -> None:
         """The clock moved to ``now_ns`` (lifetimes, waiting for TF, timeouts)."""

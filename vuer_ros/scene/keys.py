@@ -82,6 +82,14 @@ def tf_display_key(frame: str) -> str:
     return TF_DISPLAY_PREFIX + escape(frame)
 
 
+def owner_prefix(word: str, name: str | None = None) -> str:
+    """The key prefix that names what one display draws, for a viewer's panel
+    (vuer_ros/protocol/status.py: a key is the prefix's when it is the prefix or goes on
+    with ``:`` or ``#``): ``word`` alone (``robot``), or ``word:<name>`` with ``name``
+    escaped (``marker:<ns>``, ``path:<topic>``)."""
+    return word if name is None else f"{word}:{escape(name)}"
+
+
 def part_key(key: str, part: str) -> str:
     """Key of a geometry node ``part`` inside the marker whose key is ``key``."""
     return f"{key}#{part}"

@@ -40,7 +40,7 @@ from .display import Display
 from .errors import TfError
 from .frame_id import frame_id
 from .frame_layout import FrameLayout
-from .keys import frame_key, map_key, part_key
+from .keys import frame_key, map_key, owner_prefix, part_key
 from .map_palettes import palette
 from .msg_fields import stamp_ns
 from .problems import ProblemLog
@@ -129,6 +129,9 @@ class MapDisplay(Display):
         self._shown_pose: Transform | None = None
         self._dirty: set[Tile] = set()       # tiles whose cells changed since
         self._missing_frame: str | None = None
+
+    def key_prefixes(self) -> list[str]:
+        return [owner_prefix("map", self.topic)]
 
     # -- input ------------------------------------------------------------------------------
     def on_map(self, msg: Any, receive_ns: int = 0) -> None:

@@ -41,7 +41,7 @@ from .display import Display
 from .errors import MarkerError, TfError, TfExtrapolationError
 from .frame_layout import FrameLayout
 from .gc_pause import gc_paused
-from .keys import frame_key, marker_key
+from .keys import MARKER_PREFIX, frame_key, marker_key, owner_prefix
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
 from .markers import ADD, DELETE, DELETEALL, MeshResolver, marker_label, read_marker, same_elements
 from .problems import ProblemLog
@@ -50,6 +50,11 @@ from .transform import Transform
 
 # Memoised fixed-frame lookups kept at most (cleared whenever TF changes anyway).
 _MAX_LOOKUPS = 4096
+
+
+def namespace_prefix(ns: str) -> str:
+    """The key prefix of marker namespace ``ns`` (keys.owner_prefix)."""
+    return owner_prefix(MARKER_PREFIX.rstrip(":"), ns)
 
 
 class MarkerDisplay(Display):
@@ -71,6 +76,10 @@ class MarkerDisplay(Display):
         self._lookups: dict[tuple[str, int], Transform | TfError] = {}
         self._lookup_version = -1
         self._missing_frames: set[str] = set()           # reported: TF never named them
+
+    def key_prefixes(self) -> list[str]:
+        """One per namespace shown (a panel hides namespaces)."""
+        return [namespace_prefix(ns) for ns in self.registry.namespaces()]
 
     # -- input ------------------------------------------------------------------------------
     def on_marker(self, msg: Any, receive_time_ns: int) -> list[str]:

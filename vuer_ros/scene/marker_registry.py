@@ -61,6 +61,10 @@ class MarkerRegistry:
     def __iter__(self) -> Iterator[MarkerRecord]:
         return iter(list(self._records.values()))
 
+    def namespaces(self) -> list[str]:
+        """The namespaces that have markers now."""
+        return list(self._by_ns)
+
     def get(self, mid: MarkerId) -> MarkerRecord | None:
         return self._records.get(mid)
 

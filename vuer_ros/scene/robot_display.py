@@ -26,7 +26,7 @@ from ..protocol.events import Remove, ServerEvent, Upsert
 from .display import Display
 from .errors import UrdfError
 from .frame_layout import FrameLayout
-from .keys import frame_key, robot_link_key
+from .keys import ROBOT_PREFIX, frame_key, owner_prefix, robot_link_key
 from .markers import MeshResolver, same_elements
 from .problems import ProblemLog, name_list
 from .robot_model import RobotModel, build_robot_model
@@ -45,6 +45,9 @@ class RobotDisplay(Display):
         self._dirty = False                      # the model changed since
         self._since: int | None = None           # clock when the model was first seen
         self._subjects: set[Hashable] = set()    # its problems' subjects
+
+    def key_prefixes(self) -> list[str]:
+        return [owner_prefix(ROBOT_PREFIX.rstrip(":"))]
 
     # -- input ------------------------------------------------------------------------------
     def on_robot_description(self, msg: Any, source: str) -> list[str]:

@@ -102,6 +102,11 @@ class SceneModel:
         self._needs_set = True     # the browser gets what it has so far with the next SET
         return display
 
+    @property
+    def displays(self) -> tuple[Display, ...]:
+        """Every display: the markers, the robot, then those added, in that order."""
+        return tuple(self._displays)
+
     # -- configuration ------------------------------------------------------------
     @property
     def fixed_frame(self) -> str:

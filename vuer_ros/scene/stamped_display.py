@@ -45,7 +45,7 @@ from .display import Display
 from .errors import TfError, TfExtrapolationError
 from .frame_id import frame_id
 from .frame_layout import FrameLayout
-from .keys import display_key, frame_key
+from .keys import display_key, frame_key, owner_prefix
 from .msg_fields import stamp_ns
 from .problems import ProblemLog
 from .tf_tree import format_time
@@ -108,6 +108,9 @@ class StampedDisplay(Display):
         self._dirty: dict[int, None] = {}
         # slot -> (elements, pose) the browser has, as of the last drain or SET
         self._shown: dict[int, tuple[list[Element], Transform]] = {}
+
+    def key_prefixes(self) -> list[str]:
+        return [owner_prefix(self.prefix, self.topic)]
 
     # -- what a display writes ----------------------------------------------------------------
     def read(self, msg: Any) -> Visual | None:

@@ -49,7 +49,7 @@ from ..protocol.events import Remove, ServerEvent, Update, Upsert
 from .display import Display
 from .errors import TfError
 from .frame_layout import FrameLayout
-from .keys import frame_key, part_key, tf_display_key
+from .keys import frame_key, owner_prefix, part_key, tf_display_key
 from .marker_geometry import LIT, Q_Y_TO_X, Q_Y_TO_Z, RADIAL_SEGMENTS, Material, material
 from .problems import ProblemLog
 from .transform import IDENTITY_QUAT, Quat, Vec3, quat_between
@@ -116,6 +116,9 @@ class TfDisplay(Display):
                                  f"TF display: {name} {text!r} is not a regular expression ({e}); "
                                  "ignored", logging.ERROR)
             return None
+
+    def key_prefixes(self) -> list[str]:
+        return [owner_prefix("tfd")]
 
     def set_hidden(self, frames: Iterable[str]) -> None:
         """Frames not to draw (the render camera's): from the next drain on."""

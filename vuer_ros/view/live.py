@@ -12,6 +12,8 @@ and hands them to the sink to publish.
 Two periodic jobs on the thread's event loop:
 - scene flush (``scene_rate`` Hz): apply what arrived, ``drain`` to the ROS
   time now and broadcast the changes to every browser;
+- status (every STATUS_PERIOD_S, in the flush loop): the status event for the
+  browsers' panels (status.py), also sent to each browser as it connects;
 - render tick (``render.rate`` Hz): the same drain, then, in the same step,
   one grab from the render camera. The browser answers a grab after every
   event sent before it, so the frame shows exactly the drained state; it is
@@ -31,11 +33,14 @@ import threading
 import time
 from typing import Any, Callable, Coroutine
 
+from ..protocol.events import ServerEvent
+from ..protocol.status import STATUS_PERIOD_S
 from ..render.camera import RenderCamera
 from ..render.settings import RenderSettings
 from ..scene.errors import UrdfError
 from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import RobotDescription, read_urdf_file
+from ..server import VuerSession
 from ..server.logs import ThrottledLog
 from .inbox import Inbox
 from .kinds import Subscription, subscriptions
@@ -45,6 +50,7 @@ from .publisher import FramePublisher, FrameSink, RenderedFrame
 from .errors import RendererError
 from .render_session import RenderSession
 from .stats import RenderStats, StatsReport
+from .status import StatusReporter
 
 logger = logging.getLogger("vuer_ros.view")
 
@@ -60,11 +66,17 @@ class LiveView:
 
     def __init__(self, options: ViewOptions, *, clock_ns: Callable[[], int], sink: FrameSink,
                  client_dir: str | None = None,
-                 fallback_decode: FallbackDecode | None = None) -> None:
+                 fallback_decode: FallbackDecode | None = None,
+                 sim_time: Callable[[], bool] = lambda: False) -> None:
+        """``sim_time()``: whether ``clock_ns`` is sim time now (for the status)."""
         options.settings.check()
         self.options = options
         self.clock_ns = clock_ns
         self.stats = RenderStats()
+        self.status = StatusReporter(options, self.stats, sim_time)
+        self._status: ServerEvent | None = None    # the latest sent
+        self._drained_ns = 0                        # ROS time of the last drain
+        self._camera: RenderCamera | None = None    # the render camera of the last tick
         s = options.settings
         self.session = RenderSession(host=options.host, port=options.port, headless=s.headless,
                                      width=s.width, height=s.height, grab_timeout=s.grab_timeout,
@@ -86,6 +98,7 @@ class LiveView:
             except UrdfError as e:
                 self._robot_file = e   # shown as no robot, logged once, as a bad topic message
         self._publisher = FramePublisher(sink, self.stats)
+        self.session.server.on("INIT", self._send_status)
         self.sink = sink
         self._throttled = ThrottledLog(logger, interval=10.0)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -267,6 +280,7 @@ class LiveView:
                 if self._superseded(topic, msg):
                     stats.coalesced += 1
                     continue
+                self.status.note(topic, player.kind_of(topic), msg)
                 player.apply(topic, msg, entry.receive_ns)
             except Exception as e:  # bad input never stops the loop
                 player.problems.report(("input", topic, type(e).__name__), "exception",
@@ -299,6 +313,9 @@ class LiveView:
             events, camera = self.player.drain(now), None
         for event in events:
             self.session.broadcast(event)
+        self._drained_ns = now
+        if camera is not None:
+            self._camera = camera
         if self.player.resets != self.stats.resets:
             self.stats.resets = self.player.resets
             self._last_stamp = -1   # the clock went back: images start again from there
@@ -307,6 +324,8 @@ class LiveView:
 
     async def _flush_loop(self) -> None:
         report = StatsReport(self.stats)
+        loop = asyncio.get_running_loop()
+        status_due = loop.time()
         while not self._stopping:
             if report.due() and logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s", report.line())
@@ -316,6 +335,24 @@ class LiveView:
             except Exception as e:
                 self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
                                     "scene flush failed: %s: %s", type(e).__name__, e)
+            if loop.time() >= status_due:
+                status_due = loop.time() + STATUS_PERIOD_S
+                try:
+                    self._broadcast_status()
+                except Exception as e:   # the panels' status must never stop the scene
+                    self._throttled.log(logging.ERROR, ("status", type(e).__name__),
+                                        "viewer status failed: %s: %s", type(e).__name__, e)
+
+    # -- the status for the browsers' panels ------------------------------------------------------
+    def _broadcast_status(self) -> None:
+        self._status = self.status.event(self.player.model, self.subscriptions, self.settings,
+                                          self._drained_ns, self._camera)
+        self.session.broadcast(self._status)
+
+    def _send_status(self, event: Any, session: VuerSession) -> None:
+        """A browser connected (its INIT): it gets the latest status at once."""
+        if self._status is not None:
+            session.send(self._status)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ export class CameraControls {
     this.send = send;
     this.last = 0;
     this.timer = null;
+    this.onStart = null; // called when the user starts moving the view (local-view.js)
     this.make();
   }
 
@@ -33,6 +34,7 @@ export class CameraControls {
     if (target) controls.target.copy(target);
     controls.update();
     controls.addEventListener('change', () => this.changed());
+    controls.addEventListener('start', () => this.onStart?.());
     this.controls = controls;
   }
 

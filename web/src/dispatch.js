@@ -1,3 +1,5 @@
+const SCENE_ETYPES = new Set(['SET', 'UPDATE', 'ADD', 'UPSERT', 'REMOVE']);
+
 // Applies server events strictly in arrival order. Scene events are synchronous; an
 // RPC handler may return a promise (a grab waiting for a model to load), and then
 // later events wait for it, so an answer always shows exactly the events before it.
@@ -36,7 +38,7 @@ export class Dispatcher {
         // a request is always answered
         if (typeof event.rtype === 'string') reply({ error: String(err?.message ?? err) });
       }
-      if (event.etype !== 'GRAB_RENDER') {
+      if (SCENE_ETYPES.has(event.etype)) { // others (a grab, the node's status) draw nothing
         changed = true;
         this.applyMs += performance.now() - t0;
       }

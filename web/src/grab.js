@@ -62,9 +62,13 @@ export class Grabber {
       const quality = Math.min(1, Math.max(0, finite(options.quality, 0.95)));
       const wantDepth = options.depth === true;
 
-      this.viewer.prepare(); // world matrices current, so a CameraView's pose is
-      const { camera, width, height } = this.view(request.key ?? 'DEFAULT', options);
-      const { pixels, depth } = this.render(camera, width, height, wantDepth);
+      // the scene as the server sent it, whatever this browser's panel shows (local-view.js)
+      const asSent = this.viewer.local ? (fn) => this.viewer.local.asSent(fn) : (fn) => fn();
+      const { width, height, pixels, depth } = asSent(() => {
+        this.viewer.prepare(); // world matrices current, so a CameraView's pose is
+        const view = this.view(request.key ?? 'DEFAULT', options);
+        return { ...view, ...this.render(view.camera, view.width, view.height, wantDepth) };
+      });
       timing.render = round(performance.now() - started);
       const value = { format, width, height };
       if (depth) value.depthFrame = depth;

@@ -6,7 +6,10 @@ import { Dispatcher } from './dispatch.js';
 import { Encoder } from './encoder.js';
 import { Grabber } from './grab.js';
 import { Loads } from './loads.js';
+import { LocalView } from './local-view.js';
+import { Panel } from './panel.js';
 import { SceneGraph } from './scene.js';
+import { STATUS } from './schema.generated.js';
 import { Viewer } from './viewer.js';
 
 const params = new URLSearchParams(location.search);
@@ -49,8 +52,25 @@ viewer.hasLights = () => graph.lights > 0;
 let ready = false;
 let connection = null;
 const grabber = new Grabber(viewer, graph, loads, new Encoder());
+// A person's browser gets the side panel on the node's first status; the headless
+// renderer never does (its pixels are the published images).
+let local = null;
+let panel = null;
+let statuses = 0;
+function onStatus(event) {
+  statuses++;
+  if (headless || !event.data || typeof event.data !== 'object') return;
+  if (!panel) {
+    panel = new Panel(local, () => viewer.resize());
+    panel.setConnected(connection?.open ?? false);
+    if (statusLine) statusLine.hidden = true;
+  }
+  panel.update(event.data);
+}
+
 const dispatcher = new Dispatcher(graph, {
   GRAB_RENDER: (event, reply) => grabber.handle(event, reply),
+  [STATUS.etype]: onStatus,
   applied: (event) => {
     if (event.etype === 'SET' && !ready && connection?.open) {
       ready = true;
@@ -65,6 +85,7 @@ grabber.takeApplyMs = () => dispatcher.takeApplyMs();
 connection = new Connection(wsUrl, {
   onOpen: () => {
     status('connected');
+    panel?.setConnected(true);
     connection.send('INIT', {
       clientType: 'vuer_ros',
       renderer: params.get('renderer') ?? 'browser',
@@ -83,10 +104,12 @@ connection = new Connection(wsUrl, {
     ready = false;
     // 1008: the server refused the access token; say why instead of a bare retry
     status(event?.code === 1008 ? `refused: ${event.reason}` : 'reconnecting…');
+    panel?.setConnected(false);
   },
 });
 
 controls = new CameraControls(viewer, (camera) => connection.send('CAMERA_MOVE', { camera }, 'defaultCamera'));
+if (!headless) local = new LocalView(viewer, graph, controls);
 
 // Debug handle for tests.
 window.__vuerRos = {
@@ -94,4 +117,7 @@ window.__vuerRos = {
   get eventsApplied() { return dispatcher.applied; },
   nodeCount: () => graph.size,
   viewer, graph,
+  get local() { return local; },
+  get panel() { return panel; },
+  get statuses() { return statuses; },
 };

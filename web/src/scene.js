@@ -1,6 +1,11 @@
 // The scene graph: wire nodes -> three.js objects, indexed by key, and the scene
 // events SET / UPDATE / ADD / UPSERT / REMOVE (docs/protocol.md). Mirrors the
 // server's vuer_ros/protocol/scene_tree.py so both sides agree on the tree.
+//
+// Two hooks for what one browser shows on its own (local-view.js), neither of which
+// changes the tree: the root's `children` hang in `rootFrame` (a group the local
+// view may move, to re-root the view at another frame; `bgChildren` stay put), and a
+// local filter may hide nodes by key whatever their `visible` prop says.
 import * as THREE from 'three';
 import { any } from './elements/base.js';
 import { ELEMENTS, Unknown } from './elements/index.js';
@@ -57,6 +62,10 @@ export class SceneGraph {
       },
     };
     this.root = null;
+    this.rootFrame = new THREE.Group();
+    this.rootFrame.name = 'vuer_ros root children';
+    this.localHides = null; // key -> true when this browser hides the node (local-view.js)
+    this.locallyHidden = new Set(); // records the filter hides now
     this.set(emptyScene());
   }
 
@@ -68,9 +77,34 @@ export class SceneGraph {
     if (!node || typeof node !== 'object') throw new Error('SET: data is not a node');
     if (this.root) this.destroy(this.root);
     this.nodes.clear();
+    this.locallyHidden.clear();
     this.lights = 0;
     this.root = this.build(node, null, null);
+    this.root.holder.add(this.rootFrame);
     this.parent.add(this.root.holder);
+  }
+
+  // -- what this browser alone hides (local-view.js) ---------------------------------
+  setLocalFilter(hides) {
+    this.localHides = hides;
+    for (const rec of this.nodes.values()) this.applyVisible(rec);
+  }
+
+  applyVisible(rec) {
+    const hidden = this.localHides !== null && this.localHides(rec.key);
+    if (hidden) this.locallyHidden.add(rec);
+    else this.locallyHidden.delete(rec);
+    rec.holder.visible = rec.props.visible !== false && !hidden;
+  }
+
+  // Run fn with the scene as the server sent it (a grab): the local filter lifted.
+  withoutLocalFilter(fn) {
+    for (const rec of this.locallyHidden) rec.holder.visible = rec.props.visible !== false;
+    try {
+      return fn();
+    } finally {
+      for (const rec of this.locallyHidden) rec.holder.visible = false;
+    }
   }
 
   update(nodes, strict = false) {
@@ -157,7 +191,8 @@ export class SceneGraph {
   appendChild(parent, list, node) {
     const rec = this.build(node, parent, list);
     parent[list].push(rec);
-    parent.holder.add(rec.holder);
+    // the root's children go in rootFrame (parent.parent null: the root, also while it is built)
+    (parent.parent === null && list === 'children' ? this.rootFrame : parent.holder).add(rec.holder);
     return rec;
   }
 
@@ -192,7 +227,7 @@ export class SceneGraph {
     }
     if (rec.element instanceof SceneRoot) return;
     if (all || any(changed, TRANSFORM_PROPS)) applyTransform(rec.holder, rec.props, rec.element.constructor.scaleIsTransform);
-    rec.holder.visible = rec.props.visible !== false;
+    this.applyVisible(rec);
   }
 
   // -- removal ------------------------------------------------------------------
@@ -211,6 +246,7 @@ export class SceneGraph {
     rec.bgChildren = [];
     this.disposeElement(rec);
     rec.holder.removeFromParent();
+    this.locallyHidden.delete(rec);
     if (this.nodes.get(rec.key) === rec) this.nodes.delete(rec.key);
   }
 

@@ -61,3 +61,7 @@ export const PACKED = deepFreeze({
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "MapTile": {"cells": "uint8", "palette": "uint8"},
 });
+
+// The status event (vuer_ros/protocol/status.py): its etype, how often it comes (s), and
+// what may follow a display's key prefix in a key it owns.
+export const STATUS = deepFreeze({"etype": "VUER_ROS_STATUS", "periodS": 1.0, "keySeparators": [":", "#"]});

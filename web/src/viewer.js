@@ -52,6 +52,11 @@ export class Viewer {
     this.setUp(new THREE.Vector3(0, 0, 1));
 
     this.hasLights = () => true;
+    // what this browser alone shows (local-view.js; none in the headless renderer):
+    // beforeUpdate() before the world matrices are computed, beforeScreen() before the
+    // screen is drawn (not a grab)
+    this.local = null;
+    this.aspect = null; // a locked aspect ratio: the canvas is letterboxed to it
     this.scheduled = false;
     this.minIntervalMs = headless ? 1000 : 0;
     this.lastRender = -Infinity;
@@ -64,12 +69,30 @@ export class Viewer {
   get height() { return this.renderer.domElement.height; }
 
   resize() {
-    const w = Math.max(1, this.container.clientWidth || window.innerWidth);
-    const h = Math.max(1, this.container.clientHeight || window.innerHeight);
+    let w = Math.max(1, this.container.clientWidth || window.innerWidth);
+    let h = Math.max(1, this.container.clientHeight || window.innerHeight);
+    const style = this.renderer.domElement.style;
+    if (this.aspect) {
+      // the largest box of that aspect that fits, centred (index.html)
+      if (w / h > this.aspect) w = Math.max(1, Math.round(h * this.aspect));
+      else h = Math.max(1, Math.round(w / this.aspect));
+      style.width = `${w}px`;
+      style.height = `${h}px`;
+    } else {
+      style.width = style.height = '';
+    }
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     this.requestRender();
+  }
+
+  // Letterbox the canvas to width/height = aspect (null: fill the container).
+  lockAspect(aspect) {
+    const next = aspect > 0 && Number.isFinite(aspect) ? aspect : null;
+    if (next === this.aspect) return;
+    this.aspect = next;
+    this.resize();
   }
 
   setUp(up) {
@@ -89,6 +112,7 @@ export class Viewer {
   // Per-render fix-ups (default lights on/off) shared by the screen and grab paths.
   prepare() {
     this.defaultLights.visible = !this.hasLights();
+    this.local?.beforeUpdate();
     this.scene.updateMatrixWorld();
   }
 
@@ -115,6 +139,7 @@ export class Viewer {
   render() {
     this.lastRender = performance.now();
     this.prepare();
+    this.local?.beforeScreen();
     this.renderer.setRenderTarget(null);
     this.draw(this.camera, this.height);
     flushDisposedMaterials();
