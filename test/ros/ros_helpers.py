@@ -457,6 +457,45 @@ def transform_points(points: np.ndarray, position: Sequence[float],
     return np.asarray(points, float).reshape(-1, 3) @ R.T + np.asarray(position, float)
 
 
+# -- playing a bag into the node ---------------------------------------------------------------
+def play_bag(client: RosClient, bag: Path) -> int:
+    """Play ``bag`` into the node at bag rate, as ``ros2 bag play --clock`` does: each
+    message preceded by /clock at its bag time. Waits first for the node's first image
+    (its renderer is up: with use_sim_time and no /clock it is stamped 0) and after for
+    an image of the last instant (the clock rests there). Returns that bag time (ns)."""
+    from builtin_interfaces.msg import Time
+    from rclpy.serialization import deserialize_message
+    from rosbags.highlevel import AnyReader
+    from rosgraph_msgs.msg import Clock
+
+    from vuer_ros.ros.messages import message_class
+    from vuer_ros.view.kinds import AUTO
+
+    with AnyReader([bag]) as reader:
+        types = {c.topic: message_class(c.msgtype) for c in reader.connections}
+        shown = {c.topic for c in reader.connections if c.msgtype in AUTO}
+        plays = [(t, c.topic, deserialize_message(raw, types[c.topic]))
+                 for c, t, raw in reader.messages()]
+    clock = client.node.create_publisher(Clock, "/clock", 10)
+    pubs = {"/tf": client.tf_pub, "/tf_static": client.tf_static_pub,
+            "/visualization_marker": client.marker_pub}
+    for topic, cls in types.items():
+        if topic not in pubs:
+            pubs[topic] = client.node.create_publisher(cls, topic, 10)
+    for topic, pub in [("/clock", clock), *pubs.items()]:
+        if topic in ("/clock", "/tf", "/tf_static") or topic in shown:   # the node reads them
+            client.wait_subscribers(pub)
+    client.wait_image(lambda im: True, timeout=90.0, after=0.0)
+    wall0, t0 = time.monotonic(), plays[0][0]
+    for t, topic, msg in plays:
+        time.sleep(max(0.0, wall0 + (t - t0) / 1e9 - time.monotonic()))
+        clock.publish(Clock(clock=Time(sec=t // 10**9, nanosec=t % 10**9)))
+        pubs[topic].publish(msg)
+    last_t = plays[-1][0]
+    client.wait_image(lambda im: im.stamp_ns >= last_t, timeout=30.0, after=0.0)
+    return last_t
+
+
 # -- rclpy message builders ---------------------------------------------------------------------------
 def tf(parent: str, child: str, xyz: Sequence[float] = (0, 0, 0),
        q: Sequence[float] = (0, 0, 0, 1), stamp: Any = None) -> Any:

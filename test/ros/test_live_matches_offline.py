@@ -13,14 +13,11 @@ from __future__ import annotations
 import csv
 import math
 import random
-import time
 
 import cv2
 import numpy as np
-from rclpy.serialization import deserialize_message
-from rosbags.highlevel import AnyReader
 
-from ros_helpers import RosClient, ViewerProcess, ros_env
+from ros_helpers import RosClient, ViewerProcess, play_bag, ros_env
 from vuer_ros.bag import RenderOptions, render_bag
 from vuer_ros.bag.synthetic import T0_NS, MessageFactory, typestore, write_bag
 
@@ -82,20 +79,9 @@ def offline_frames(bag, tmp_path) -> dict[int, np.ndarray]:
 
 
 def test_live_sim_time_images_equal_render_bag_frames_at_the_same_stamps(tmp_path):
-    from builtin_interfaces.msg import Time
-    from rosgraph_msgs.msg import Clock
-    from tf2_msgs.msg import TFMessage
-    from visualization_msgs.msg import Marker, MarkerArray
-
     bag = scripted_bag(tmp_path / "script.mcap")
     offline = offline_frames(bag, tmp_path)
     assert sorted(offline) == [T0_NS + k * TICK_NS for k in range(TICKS)]
-
-    types = {"/tf": TFMessage, "/tf_static": TFMessage, "/visualization_marker": Marker,
-             "/visualization_marker_array": MarkerArray}
-    with AnyReader([bag]) as reader:
-        plays = [(t, c.topic, deserialize_message(raw, types[c.topic]))
-                 for c, t, raw in reader.messages()]
 
     domain = random.randint(1, 101)
     viewer = ViewerProcess(ros_env(tmp_path / "log", domain), {
@@ -106,20 +92,7 @@ def test_live_sim_time_images_equal_render_bag_frames_at_the_same_stamps(tmp_pat
     try:
         viewer.wait_started()
         client = RosClient(domain, keep=400)
-        clock = client.node.create_publisher(Clock, "/clock", 10)
-        array_pub = client.node.create_publisher(MarkerArray, "/visualization_marker_array", 10)
-        pubs = {"/tf": client.tf_pub, "/tf_static": client.tf_static_pub,
-                "/visualization_marker": client.marker_pub, "/visualization_marker_array": array_pub}
-        for pub in (clock, client.tf_pub, client.marker_pub, array_pub):
-            client.wait_subscribers(pub)
-        client.wait_image(lambda im: True, timeout=90.0, after=0.0)   # the renderer is up
-        wall0 = time.monotonic()
-        for t, topic, msg in plays:
-            time.sleep(max(0.0, wall0 + (t - T0_NS) / 1e9 - time.monotonic()))
-            clock.publish(Clock(clock=Time(sec=t // 10**9, nanosec=t % 10**9)))
-            pubs[topic].publish(msg)
-        last_t = plays[-1][0]
-        client.wait_image(lambda im: im.stamp_ns >= last_t, timeout=30.0, after=0.0)
+        play_bag(client, bag)
 
         compared, states = 0, set()
         for im in list(client.images["/vuer/image"]):
