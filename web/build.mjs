@@ -2,6 +2,10 @@
 //   node build.mjs           minified production bundle
 //   node build.mjs --dev     unminified, with an external source map
 //   node build.mjs --watch   rebuild on change (implies --dev)
+//   node build.mjs --xr-emulation OUTDIR
+//                            tests only: OUTDIR/xr-emulation.js, a WebXR runtime emulating a
+//                            headset (iwer, a dev dependency) and the tests' XR_TEST RPC
+//                            (test/xr-emulation.js); never part of client_build/
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -60,12 +64,29 @@ const options = {
   plugins: [inlineWorker, copyHtml],
 };
 
-await mkdir(outdir, { recursive: true });
-if (watch) {
+// tests only: iwer + the XR_TEST RPC, into a folder a test serves
+async function buildXrEmulation(dir) {
+  await mkdir(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(here, 'test', 'xr-emulation.js')],
+    outfile: join(dir, 'xr-emulation.js'),
+    bundle: true, format: 'iife', target, minify: false, legalComments: 'none', logLevel: 'warning',
+  });
+  console.log(`built ${join(dir, 'xr-emulation.js')}`);
+}
+
+const emulationAt = process.argv.indexOf('--xr-emulation');
+if (emulationAt >= 0) {
+  const dir = process.argv[emulationAt + 1];
+  if (!dir) throw new Error('--xr-emulation needs an output folder');
+  await buildXrEmulation(dir);
+} else if (watch) {
+  await mkdir(outdir, { recursive: true });
   const ctx = await esbuild.context(options);
   await ctx.watch();
   console.log(`watching; output in ${outdir}`);
 } else {
+  await mkdir(outdir, { recursive: true });
   const t0 = performance.now();
   await esbuild.build(options);
   const size = (await stat(options.outfile)).size;

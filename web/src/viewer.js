@@ -8,6 +8,9 @@
 // redrawing it after every update halved the update+grab loop rate (27 -> 57 fps
 // without it, 640x480). There it is redrawn at most once a second, so a page
 // screenshot taken for debugging is at most that stale.
+//
+// In an immersive (WebXR) session the headset's frame loop draws every frame instead
+// (xr.js); on-demand drawing pauses until it ends.
 import * as THREE from 'three';
 import { Batches } from './batches.js';
 import { flushDisposedMaterials, parseColor } from './materials.js';
@@ -52,6 +55,7 @@ export class Viewer {
     this.setUp(new THREE.Vector3(0, 0, 1));
 
     this.hasLights = () => true;
+    this.immersive = null; // the running immersive session (xr.js), if any
     this.scheduled = false;
     this.minIntervalMs = headless ? 1000 : 0;
     this.lastRender = -Infinity;
@@ -82,7 +86,9 @@ export class Viewer {
   }
 
   setBackground(value) {
-    this.scene.background = parseColor(value ?? DEFAULT_BACKGROUND) ?? new THREE.Color(DEFAULT_BACKGROUND);
+    const color = parseColor(value ?? DEFAULT_BACKGROUND) ?? new THREE.Color(DEFAULT_BACKGROUND);
+    if (this.passthrough) this.savedBackground = color; // shown again when AR ends
+    else this.scene.background = color;
     this.requestRender();
   }
 
@@ -93,15 +99,62 @@ export class Viewer {
   }
 
   // Draw the scene with `camera` into the current target (`heightPx` high), after prepare().
+  // During an immersive session any camera but the headset's (a grab's) draws as on the
+  // desktop: three would otherwise draw the headset's view.
   draw(camera, heightPx) {
-    const view = viewOf(this.scene, camera, heightPx);
-    this.batches.sync(view);
-    for (const element of this.viewDependent) element.beforeView(view);
-    this.renderer.render(this.scene, camera);
+    const xr = this.renderer.xr;
+    const offscreen = this.immersive !== null && camera !== this.immersive.eyes;
+    if (offscreen) xr.enabled = false;
+    try {
+      const view = viewOf(this.scene, camera, heightPx);
+      this.batches.sync(view);
+      for (const element of this.viewDependent) element.beforeView(view);
+      this.renderer.render(this.scene, camera);
+    } finally {
+      if (offscreen) xr.enabled = true;
+    }
+  }
+
+  // -- immersive sessions (xr.js) ------------------------------------------------------
+  beginImmersive(immersive, passthrough) {
+    this.immersive = immersive;
+    this.passthrough = passthrough;
+    if (passthrough) {
+      // AR: the room shows where nothing is drawn
+      this.savedBackground = this.scene.background;
+      this.scene.background = null;
+      this.renderer.setClearColor(0x000000, 0);
+    }
+  }
+
+  endImmersive() {
+    if (this.passthrough) {
+      this.scene.background = this.savedBackground;
+      this.renderer.setClearColor(0x000000, 1);
+    }
+    this.immersive = null;
+    this.passthrough = false;
+    setTimeout(() => {
+      // after three gave the canvas its size back and restarted its window loop: no loop
+      // here, drawing is on demand
+      this.renderer.setAnimationLoop(null);
+      this.resize();
+    });
+
+  }
+
+  // One headset frame (both eyes), from the frame loop.
+  renderImmersive(eyes) {
+    this.prepare();
+    const xr = this.renderer.xr;
+    xr.updateCamera(eyes); // the eyes' poses this frame, for culling and detail below
+    const eye = xr.getCamera().cameras[0];
+    this.draw(eyes, eye?.viewport?.w || this.height);
+    flushDisposedMaterials();
   }
 
   requestRender() {
-    if (this.scheduled) return;
+    if (this.scheduled || this.immersive) return;
     this.scheduled = true;
     const draw = () => requestAnimationFrame(() => {
       this.scheduled = false;
