@@ -12,7 +12,8 @@ What is checked, with the canvas read back inside each XR frame's own task:
 - a moved TF frame moves the marker in the first XR frame drawn after the update;
 - scene updates streamed during the session are applied between frames, every frame drawn;
 - grip drags the world with the hand, the thumbstick turns it about the head;
-- table-top mode scales the scene's extent to 0.6 m and stands it in front of the head.
+- table-top mode scales the scene's extent to 0.6 m and stands it in front of the head;
+- an immersive-ar session draws the same world over a transparent background.
 """
 
 from __future__ import annotations
@@ -247,6 +248,16 @@ async def in_headset(emulation_dir: Path) -> None:
             assert np.allclose(spot[:3], [HEAD[0], HEAD[1] - 0.5, HEAD[2] - 0.6], atol=1e-5), \
                 f"the scene's base stands at {spot[:3]} in XR, expected 0.6 m ahead and 0.5 m below the eyes"
             check_marker_scaled(frame, settle, rig)
+            await xr_test(session, op="exit")
+
+            # AR: the same world, and the room shows through where nothing is drawn
+            await xr_test(session, op="enter", mode="immersive-ar")
+            frame = await xr_test(session, op="frame", events=0, afterFrames=1, pixels=True)
+            rgba = np.frombuffer(frame["pixels"], np.uint8).reshape(frame["height"], frame["width"], 4)[::-1]
+            red = colour_mask(rgba[..., :3], RED)
+            assert (rgba[..., 3][~red] == 0).mean() > 0.9, "AR: the background is not transparent"
+            assert (rgba[..., 3][red] == 255).all()
+            check_marker(frame, settle, column_major(frame["rig"]), "in AR")
             await xr_test(session, op="exit")
 
 
