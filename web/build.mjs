@@ -40,12 +40,18 @@ const inlineWorker = {
   },
 };
 
+// The font the server gives the Vuer client for Text (it would fetch one from a CDN):
+// Roboto, the font its Text (troika) uses by default, latin subset (21 KB).
+const VUER_TEXT_FONT = '@fontsource/roboto/files/roboto-latin-400-normal.woff';
+
 const copyHtml = {
   name: 'copy-html',
   setup(build) {
     build.onEnd(async (result) => {
       if (result.errors.length) return;
       await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+      await mkdir(join(outdir, 'fonts'), { recursive: true });
+      await copyFile(join(here, 'node_modules', VUER_TEXT_FONT), join(outdir, 'fonts', 'vuer-text.woff'));
     });
   },
 };
