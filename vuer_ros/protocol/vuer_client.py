@@ -9,8 +9,9 @@ Every tag of the element schema (``protocol/schema.py``) has one rule in ``RULES
 
 - ``TriMesh``/``PointCloud``: vertices as float16 (``half2float``), colours as
   3 uint8 per vertex, faces always present, the colour as a top-level ``color``.
-  float16 has 11 significant bits, so the vertices are re-centred on their box
-  (the node's position moves by as much): a vertex is off by at most 2^-11 of the
+  float16 has 11 significant bits, so the vertices are re-centred on the middle of
+  their box: the node becomes a ``Group`` (its key, its transform) holding the mesh
+  (key + ``#vuer``) at that middle; a vertex is then off by at most 2^-11 of the
   box's half size (0.5 mm for a 2 m mesh, wherever it is).
 - ``CubeList``/``SphereList`` (ours): one ``TriMesh`` of all the cubes (flat faces)
   or spheres (12 x 8 segments), per-item colours per vertex.
@@ -25,7 +26,7 @@ Every tag of the element schema (``protocol/schema.py``) has one rule in ``RULES
 - ``CameraView``: a ``Group`` (its CameraView is a picture-in-picture view).
 - materials: ``side`` as three's number (its primitives pass the string on);
   meshes and models take the colour and opacity as top-level props.
-- ``Arrow``: a ``quaternion`` as ``rotation`` (its Arrow reads no quaternion).
+- ``Arrow``: inside a ``Group`` that carries its transform (its Arrow reads no quaternion).
 
 Our own browser client is never sent this form; only sessions whose INIT says
 they are the Vuer client (:func:`is_vuer_client`).
@@ -87,98 +88,31 @@ def rgb_u8(colors: np.ndarray | None) -> bytes | None:
     return np.ascontiguousarray(colors[:, :3], dtype=np.uint8).tobytes()
 
 
-def quat_matrix(q: Any) -> np.ndarray:
-    x, y, z, w = (float(v) for v in q)
-    n = math.sqrt(x * x + y * y + z * z + w * w)
-    if n == 0.0:
-        return np.eye(3)
-    x, y, z, w = x / n, y / n, z / n, w / n
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
-def euler_xyz_matrix(r: Any) -> np.ndarray:
-    a, b, c = (float(v) for v in r)
-    rx = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
-    ry = np.array([[math.cos(b), 0, math.sin(b)], [0, 1, 0], [-math.sin(b), 0, math.cos(b)]])
-    rz = np.array([[math.cos(c), -math.sin(c), 0], [math.sin(c), math.cos(c), 0], [0, 0, 1]])
-    return rx @ ry @ rz
-
-
-def euler_xyz_from_quat(q: Any) -> list[float]:
-    """three.js Euler 'XYZ' of a quaternion [x, y, z, w]."""
-    m = quat_matrix(q)
-    b = math.asin(max(-1.0, min(1.0, m[0, 2])))
-    if abs(m[0, 2]) < 0.9999999:
-        return [math.atan2(-m[1, 2], m[2, 2]), b, math.atan2(-m[0, 1], m[0, 0])]
-    return [math.atan2(m[2, 1], m[1, 1]), b, 0.0]
-
-
-def _vector(value: Any, default: float) -> np.ndarray | None:
-    if value is None:
-        return np.full(3, default)
-    if isinstance(value, (int, float)):
+def item_size(value: Any) -> np.ndarray:
+    """A list's ``scale``: a number or [x, y, z] (anything else: 1)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return np.full(3, float(value))
-    try:
-        v = np.asarray(value, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        return None
-    return v if v.size == 3 and np.all(np.isfinite(v)) else None
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
+        return np.asarray(value, dtype=float)
+    return np.ones(3)
 
 
-def local_transform(node: Node, scale_is_transform: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position, rotation 3x3, scale) of a node's transform props; ``matrix`` wins,
-    then ``quaternion`` over ``rotation`` (docs/protocol.md)."""
-    matrix = node.get("matrix")
-    if isinstance(matrix, (list, tuple)) and len(matrix) == 16:
-        m = np.asarray(matrix, dtype=float).reshape(4, 4).T  # column-major
-        scale = np.linalg.norm(m[:3, :3], axis=0)
-        rotation = m[:3, :3] / np.where(scale > 0, scale, 1.0)
-        return m[:3, 3].copy(), rotation, scale
-    position = _vector(node.get("position"), 0.0)
-    quaternion = node.get("quaternion")
-    if isinstance(quaternion, (list, tuple)) and len(quaternion) == 4:
-        rotation = quat_matrix(quaternion)
-    elif isinstance(node.get("rotation"), (list, tuple)) and len(node["rotation"]) == 3:
-        rotation = euler_xyz_matrix(node["rotation"])
-    else:
-        rotation = np.eye(3)
-    scale = _vector(node.get("scale"), 1.0) if scale_is_transform else np.ones(3)
-    return (position if position is not None else np.zeros(3)), rotation, (scale if scale is not None else np.ones(3))
-
-
-def recentred(vertices: np.ndarray, node: Node, scale_is_transform: bool = True) -> tuple[bytes, dict[str, Any]]:
-    """float16 vertices about their box's middle, and the transform props that put
-    them back where they were: ``position`` moved by the middle, the rotation as a
-    ``quaternion`` (wire form, 3 per vertex)."""
-    position, rotation, scale = local_transform(node, scale_is_transform)
+def recentred(vertices: np.ndarray) -> tuple[bytes, list[float]]:
+    """float16 vertices about the middle of their box, and that middle (the inner
+    node's position): float16 keeps 11 significant bits of each offset."""
     finite = vertices[np.all(np.isfinite(vertices), axis=1)] if len(vertices) else vertices
     middle = (finite.min(0) + finite.max(0)) / 2 if len(finite) else np.zeros(3)
-    half = (vertices - middle).astype(np.float16)
-    props: dict[str, Any] = {"position": (position + rotation @ (scale * middle)).tolist()}
-    props["quaternion"] = _quat_from_matrix(rotation)
-    props["scale"] = scale.tolist()
-    props["rotation"] = None  # the quaternion says it
-    props["matrix"] = None
-    return half.tobytes(), props
+    return (vertices - middle).astype(np.float16).tobytes(), [float(v) for v in middle]
 
 
-def _quat_from_matrix(m: np.ndarray) -> list[float]:
-    t = m[0, 0] + m[1, 1] + m[2, 2]
-    if t > 0:
-        s = math.sqrt(t + 1.0) * 2
-        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s]
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2]) * 2
-        q = [0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
-    elif m[1, 1] > m[2, 2]:
-        s = math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2]) * 2
-        q = [(m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
-    else:
-        s = math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1]) * 2
-        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s, (m[1, 0] - m[0, 1]) / s]
-    return [float(v) for v in q]
+def wrapped(node: Node, inner: Node, children: list[Any], scale_is_transform: bool = True) -> Node:
+    """A Group with the node's key and transform, holding ``inner`` (key + SUFFIX)
+    and the node's children: the Vuer form of a node whose own props move it."""
+    names = _TRANSFORM if scale_is_transform else tuple(n for n in _TRANSFORM if n != "scale")
+    group: Node = {"tag": "Group", "key": node["key"], **{k: node[k] for k in names if k in node}}
+    inner["key"] = node["key"] + SUFFIX
+    group["children"] = [inner, *children]
+    return group
 
 
 # -- materials --------------------------------------------------------------------------------
@@ -228,7 +162,7 @@ class VuerClientForm:
             "AmbientLight": self._same, "PointLight": self._same,
         }
         # tags whose Vuer form depends on the whole node: an UPDATE sends the whole node
-        self.whole = {"TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb"}
+        self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb"}
 
     # -- nodes ----------------------------------------------------------------------------
     def node(self, node: Any, whole: bool = True) -> Any:
@@ -260,12 +194,12 @@ class VuerClientForm:
         return self._children(node, _clean(out))
 
     def _arrow(self, node: Node, whole: bool) -> Node:
-        out = dict(node)
-        _top_level_colour(node, out)
-        if isinstance(node.get("quaternion"), (list, tuple)) and len(node["quaternion"]) == 4:
-            out["rotation"] = euler_xyz_from_quat(out.pop("quaternion"))
-        out.pop("opacity", None)
-        return self._children(node, out)
+        """Its Arrow reads no quaternion: the pose goes on a Group around it."""
+        inner = {k: v for k, v in node.items() if k not in _TRANSFORM and k not in ("key", "children")}
+        _top_level_colour(node, inner)
+        inner.pop("opacity", None)
+        inner["tag"] = "Arrow"
+        return wrapped(node, inner, [self.node(c) for c in node.get("children") or []])
 
     def _line(self, node: Node, whole: bool) -> Node:
         out = dict(node)
@@ -307,49 +241,43 @@ class VuerClientForm:
             out["opacity"] = material["opacity"]
         out["material"] = material
 
-    def _trimesh(self, node: Node, whole: bool) -> Node:
-        out = dict(node)
+    def _trimesh(self, node: Node, whole: bool, scale_is_transform: bool = True) -> Node:
+        inner: Node = {"tag": "TriMesh", "materialType": node.get("materialType", "standard")}
         vertices = packed(node.get("vertices"), "vertices", 3)
         if vertices is None:
             vertices = np.zeros((0, 3), np.float32)
-        half, transform = recentred(vertices.astype(np.float64), node)
-        out.update(transform)
-        out["vertices"] = half
+        inner["vertices"], inner["position"] = recentred(vertices.astype(np.float64))
         faces = packed(node.get("faces"), "faces", 3)
         if faces is None:
             faces = np.arange(len(vertices) - len(vertices) % 3, dtype=np.uint32).reshape(-1, 3)
-        out["faces"] = np.ascontiguousarray(faces, dtype=np.uint32).tobytes()
+        inner["faces"] = np.ascontiguousarray(faces, dtype=np.uint32).tobytes()
         colors = node.get("colors")
         if colors is not None:
             width = 4 if isinstance(colors, (bytes, bytearray)) and len(colors) == 4 * len(vertices) else 3
-            out["colors"] = rgb_u8(packed(colors, "colors", width))
+            inner["colors"] = rgb_u8(packed(colors, "colors", width))
+        self._mesh_colour(node, inner)
         uvs = packed(node.get("uvs"), "uvs", 2)
-        out.pop("uvs", None)
-        out.pop("texture", None)
-        self._mesh_colour(node, out)
         if uvs is not None:
             # three's textures have v upwards (flipY); ours come top-down as rviz's
-            out["uv"] = np.c_[uvs[:, 0], 1.0 - uvs[:, 1]].astype(np.float16).tobytes()
+            inner["uv"] = np.c_[uvs[:, 0], 1.0 - uvs[:, 1]].astype(np.float16).tobytes()
         if isinstance(node.get("texture"), str):
-            out["material"]["map"] = node["texture"]
-        return self._children(node, _clean(out))
+            inner["material"]["map"] = node["texture"]
+        children = [self.node(c) for c in node.get("children") or []]
+        return wrapped(node, _clean(inner), children, scale_is_transform)
 
     def _point_cloud(self, node: Node, whole: bool) -> Node:
-        out = dict(node)
+        inner: Node = {"tag": "PointCloud", "size": node.get("size", schema.BY_TAG["PointCloud"].defaults()["size"])}
         vertices = packed(node.get("vertices"), "vertices", 3)
         if vertices is None:
             vertices = np.zeros((0, 3), np.float32)
-        half, transform = recentred(vertices.astype(np.float64), node)
-        out.update(transform)
-        out["vertices"] = half
+        inner["vertices"], inner["position"] = recentred(vertices.astype(np.float64))
         colors = node.get("colors")
         if colors is not None:
             width = 4 if isinstance(colors, (bytes, bytearray)) and len(colors) == 4 * len(vertices) else 3
-            out["colors"] = rgb_u8(packed(colors, "colors", width))
-        out.pop("sizeY", None)
-        self._mesh_colour(node, out)
-        out.pop("material", None)
-        return self._children(node, _clean(out))
+            inner["colors"] = rgb_u8(packed(colors, "colors", width))
+        self._mesh_colour(node, inner)
+        inner.pop("material", None)
+        return wrapped(node, _clean(inner), [self.node(c) for c in node.get("children") or []])
 
     def _item_list(self, node: Node, shape: tuple[np.ndarray, np.ndarray]) -> Node:
         """CubeList/SphereList as one TriMesh of every item (template vertices, faces)."""
@@ -359,8 +287,7 @@ class VuerClientForm:
         n = len(positions)
         scales = packed(node.get("scales"), "scales", 3)
         if scales is None or len(scales) != n:
-            size = _vector(node.get("scale"), 1.0)
-            scales = np.tile(size if size is not None else np.ones(3), (n, 1))
+            scales = np.tile(item_size(node.get("scale")), (n, 1))
         template, faces = shape
         vertices = (template[None, :, :] * scales[:, None, :] + positions[:, None, :]).reshape(-1, 3)
         all_faces = (faces[None, :, :] + (np.arange(n) * len(template))[:, None, None]).reshape(-1, 3)
@@ -374,7 +301,7 @@ class VuerClientForm:
             if per_item is not None and len(per_item) == n:
                 mesh["colors"] = np.repeat(per_item[:, :3], len(template), axis=0).tobytes()
         # `scale` was the items' size, not a transform
-        return self._trimesh({**mesh, "scale": None}, True)
+        return self._trimesh(mesh, True, scale_is_transform=False)
 
     def _cube_list(self, node: Node, whole: bool) -> Node:
         return self._item_list(node, _CUBE)
@@ -399,8 +326,7 @@ class VuerClientForm:
             label["fillOpacity"] = material["opacity"]
         if self.text_font:
             label["font"] = self.text_font
-        transform = {k: node[k] for k in ("position", "quaternion", "rotation", "scale", "matrix", "visible")
-                     if k in node}
+        transform = {k: node[k] for k in _TRANSFORM if k in node}
         nested = [self.node(c) for c in node.get("children") or [] if isinstance(c, dict)]
         if node.get("billboard", defaults["billboard"]):
             label["key"] = node["key"] + SUFFIX
@@ -418,14 +344,11 @@ class VuerClientForm:
 
     def _glb(self, node: Node, whole: bool) -> Node:
         """glTF is Y-up; ours turns it +Y -> +Z (unless upAxis says z); the Vuer client does not."""
-        model = self._model({k: v for k, v in node.items() if k not in _TRANSFORM and k != "children"}, whole)
-        model["key"] = node["key"] + SUFFIX
+        inner = self._model({k: v for k, v in node.items() if k not in _TRANSFORM and k != "children"}, whole)
         if node.get("upAxis") != "z":
-            model["rotation"] = [math.pi / 2, 0.0, 0.0]
-        model.pop("upAxis", None)
-        group: Node = {"tag": "Group", "key": node["key"], **{k: node[k] for k in _TRANSFORM if k in node}}
-        group["children"] = [model, *(self.node(c) for c in node.get("children") or [])]
-        return group
+            inner["rotation"] = [math.pi / 2, 0.0, 0.0]
+        inner.pop("upAxis", None)
+        return wrapped(node, inner, [self.node(c) for c in node.get("children") or []])
 
     def _camera_view(self, node: Node, whole: bool) -> Node:
         out = {k: v for k, v in node.items() if k in _TRANSFORM or k in ("key", "children")}
