@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import math
 import time
 from pathlib import Path
@@ -335,25 +336,25 @@ def arrow_parts(start: Any, end: Any, shaft_d: float, head_d: float, head_len: f
 
 # (name, marker fields, kind, convex parts in the marker's frame or the points/anchor)
 MARKER_CASES: list[tuple[str, dict[str, Any], str, Any]] = [
-    ("ARROW", dict(type=0, scale=(0.8, 0.12, 0.12)), "solid",
+    ("ARROW", {"type": 0, "scale": (0.8, 0.12, 0.12)}, "solid",
      arrow_parts((0, 0, 0), (0.8, 0, 0), 0.12, 0.24, ARROW_HEAD * 0.8)),
-    ("CUBE", dict(type=1, scale=(0.4, 0.3, 0.25)), "solid", [cuboid_points((-.2, -.15, -.125), (.2, .15, .125))]),
-    ("SPHERE", dict(type=2, scale=(0.4, 0.3, 0.3)), "solid", [ellipsoid_points((0, 0, 0), (.2, .15, .15))]),
-    ("CYLINDER", dict(type=3, scale=(0.3, 0.3, 0.5)), "solid",
+    ("CUBE", {"type": 1, "scale": (0.4, 0.3, 0.25)}, "solid", [cuboid_points((-.2, -.15, -.125), (.2, .15, .125))]),
+    ("SPHERE", {"type": 2, "scale": (0.4, 0.3, 0.3)}, "solid", [ellipsoid_points((0, 0, 0), (.2, .15, .15))]),
+    ("CYLINDER", {"type": 3, "scale": (0.3, 0.3, 0.5)}, "solid",
      [np.r_[ring((0, 0, -.25), (0, 0, 1), .15), ring((0, 0, .25), (0, 0, 1), .15)]]),
-    ("LINE_STRIP", dict(type=4, scale=(0.04, 0, 0), points=STRIP), "line", (STRIP, False, 0.04)),
-    ("LINE_LIST", dict(type=5, scale=(0.04, 0, 0), points=SQUARE), "line", (SQUARE, True, 0.04)),
-    ("CUBE_LIST", dict(type=6, scale=(0.15, 0.15, 0.15), points=LIST_POINTS), "solid",
+    ("LINE_STRIP", {"type": 4, "scale": (0.04, 0, 0), "points": STRIP}, "line", (STRIP, False, 0.04)),
+    ("LINE_LIST", {"type": 5, "scale": (0.04, 0, 0), "points": SQUARE}, "line", (SQUARE, True, 0.04)),
+    ("CUBE_LIST", {"type": 6, "scale": (0.15, 0.15, 0.15), "points": LIST_POINTS}, "solid",
      [cuboid_points(np.subtract(p, .075), np.add(p, .075)) for p in LIST_POINTS]),
-    ("SPHERE_LIST", dict(type=7, scale=(0.2, 0.2, 0.2), points=LIST_POINTS), "solid",
+    ("SPHERE_LIST", {"type": 7, "scale": (0.2, 0.2, 0.2), "points": LIST_POINTS}, "solid",
      [ellipsoid_points(p, (.1, .1, .1)) for p in LIST_POINTS]),
-    ("POINTS", dict(type=8, scale=(0.05, 0.05, 0), points=SQUARE), "points", SQUARE),
-    ("TEXT_VIEW_FACING", dict(type=9, scale=(0, 0, TEXT_HEIGHT), text="VUER"), "text", (0.0, 0.0, 0.0)),
-    ("MESH_RESOURCE", dict(type=10, mesh_resource="file:///meshes/cuboid.stl"), "solid",
+    ("POINTS", {"type": 8, "scale": (0.05, 0.05, 0), "points": SQUARE}, "points", SQUARE),
+    ("TEXT_VIEW_FACING", {"type": 9, "scale": (0, 0, TEXT_HEIGHT), "text": "VUER"}, "text", (0.0, 0.0, 0.0)),
+    ("MESH_RESOURCE", {"type": 10, "mesh_resource": "file:///meshes/cuboid.stl"}, "solid",
      [cuboid_points(MESH_LO, MESH_HI)]),
-    ("TRIANGLE_LIST", dict(type=11, points=QUAD), "solid", [np.asarray(QUAD)]),
-    ("ARROW_STRIP", dict(type=12, scale=(0.05, 0.1, 0.0), points=STRIP), "solid",
-     [part for a, b in zip(STRIP, STRIP[1:])
+    ("TRIANGLE_LIST", {"type": 11, "points": QUAD}, "solid", [np.asarray(QUAD)]),
+    ("ARROW_STRIP", {"type": 12, "scale": (0.05, 0.1, 0.0), "points": STRIP}, "solid",
+     [part for a, b in itertools.pairwise(STRIP)
       for part in arrow_parts(a, b, 0.05, 0.1, 0.25 * math.dist(a, b))]),
 ]
 
@@ -363,7 +364,9 @@ def marker_to_world(points: Any) -> np.ndarray:
 
 
 def marker_scene(name: str, fields: dict[str, Any]) -> DefaultScene:
-    from scene.scene_msgs import marker  # test/scene: ROS messages by field name (rosbags)
+    from scene.scene_msgs import (
+        marker,  # test/scene: ROS messages by field name (rosbags)
+    )
 
     from vuer_ros.scene import read_marker
     msg = marker(ns=name.lower(), rgba=MAGENTA_RGBA, **fields)
@@ -393,7 +396,7 @@ def line_mask(uv_points: np.ndarray, segments: bool, widths_px: np.ndarray, shap
     for i in pairs:
         a, b = uv_points[i], uv_points[i + 1]
         cv2.line(mask, tuple(np.round(a * 16).astype(int)), tuple(np.round(b * 16).astype(int)), 1,
-                 thickness=max(1, int(round((widths_px[i] + widths_px[i + 1]) / 2))), lineType=cv2.LINE_8, shift=4)
+                 thickness=max(1, round((widths_px[i] + widths_px[i + 1]) / 2)), lineType=cv2.LINE_8, shift=4)
     return mask.astype(bool)
 
 
@@ -426,7 +429,7 @@ def check_marker_image(name: str, kind: str, expected: Any, image: np.ndarray, m
             return f"line centroid {off:.1f} px off, IoU {overlap:.2f} ({int(mask.sum())} px, {int(want.sum())} expected)"
     elif kind == "points":
         uv = camera.project(marker_to_world(expected))
-        count, labels, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        _, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
         blobs = centres[1:][stats[1:, cv2.CC_STAT_AREA] >= 4]
         if len(blobs) != len(uv):
             return f"{len(blobs)} point blobs, {len(uv)} expected at {np.round(uv, 1).tolist()}"
@@ -462,7 +465,7 @@ async def markers_in_vuer_client(client_dir: Path, meshes: Path) -> dict[str, An
             results = {}
             for name, fields, kind, expected in MARKER_CASES:
                 server.set @ marker_scene(name, fields)
-                image, mask, value = await grab_settled(session)
+                image, mask, _ = await grab_settled(session)
                 camera = render_camera_from_event(moves.events[-1][1], image.shape[1], image.shape[0])
                 results[name] = (kind, expected, image, mask, camera)
             return results

@@ -19,6 +19,7 @@ What is checked, with the canvas read back inside each XR frame's own task:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import shutil
 import subprocess
@@ -27,14 +28,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pixels import colour_mask, convex_hull, polygon_area_centroid
 
 from vuer_ros.protocol import ServerRPC
 from vuer_ros.protocol.errors import RpcError
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.schemas import Box, DefaultScene, Group
 from vuer_ros.server import VuerServer, VuerSession
-
-from pixels import colour_mask, convex_hull, polygon_area_centroid
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 W, H = 640, 480
@@ -204,8 +204,8 @@ async def in_headset(emulation_dir: Path) -> None:
                 if k % 5 == 4:
                     f = await xr_test(session, op="frame", events=0)
                     counts.append((f["applied"], f["frames"], f["deviceFrames"]))
-            assert all(b[0] > a[0] and b[1] > a[1] for a, b in zip(counts, counts[1:])), counts
-            assert all(b[1] - a[1] == b[2] - a[2] for a, b in zip(counts, counts[1:])), f"XR frames not drawn: {counts}"
+            assert all(b[0] > a[0] and b[1] > a[1] for a, b in itertools.pairwise(counts)), counts
+            assert all(b[1] - a[1] == b[2] - a[2] for a, b in itertools.pairwise(counts)), f"XR frames not drawn: {counts}"
 
             # grip drags the world: the scene point under the hand stays under it
             settle = [moved[0], moved[1] + 0.038, moved[2]]

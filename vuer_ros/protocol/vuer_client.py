@@ -35,7 +35,8 @@ they are the Vuer client (:func:`is_vuer_client`).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -315,7 +316,7 @@ class VuerClientForm:
         if not isinstance(text, str) or not text:
             strings = [c for c in node.get("children") or [] if isinstance(c, str)]
             text = "".join(strings) if strings else (text if isinstance(text, str) else "")
-        material = node.get("material") if isinstance(node.get("material"), dict) else {}
+        material: dict[str, Any] = node["material"] if isinstance(node.get("material"), dict) else {}
         cap = float(node.get("fontSize", defaults["fontSize"]))
         label: Node = {"tag": "Text", "key": node["key"], "children": [text],
                        "fontSize": cap / CAP_HEIGHT_EM,
@@ -404,7 +405,7 @@ class VuerClientForm:
         current = tree.get(node["key"])
         if current is None:
             return self.node(node)
-        tag = current.get("tag")
+        tag = str(current.get("tag", ""))
         if tag in self.whole:
             return self.node(current)
         partial = dict(node)
@@ -428,7 +429,8 @@ def _rgb01(colour: Any) -> list[float]:
 
 def _cube_template() -> tuple[np.ndarray, np.ndarray]:
     """A unit cube centred on the origin: 4 vertices per face (flat normals), 12 triangles."""
-    vertices, faces = [], []
+    vertices: list[list[float]] = []
+    faces: list[list[int]] = []
     for axis in range(3):
         for sign in (-1.0, 1.0):
             u, v = (axis + 1) % 3, (axis + 2) % 3
@@ -444,7 +446,8 @@ def _cube_template() -> tuple[np.ndarray, np.ndarray]:
 
 def _sphere_template(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """A sphere of diameter 1 (radius 0.5), ``width`` x ``height`` segments."""
-    vertices, faces = [], []
+    vertices: list[list[float]] = []
+    faces: list[list[int]] = []
     for j in range(height + 1):
         theta = math.pi * j / height
         for i in range(width + 1):

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..protocol import Set, encode
 from ..protocol.vuer_client import VuerClientForm, is_vuer_client
