@@ -4,7 +4,7 @@ wire form, so the whole scene shows there too. Sans I/O: wire-form nodes and
 events in, wire-form nodes and events out.
 
 Every tag of the element schema (``protocol/schema.py``) has one rule in ``RULES``
-(test/protocol/test_vuer_client.py keeps them in step). What the Vuer client
+(test/protocol/test_vuer_client_form.py keeps them in step). What the Vuer client
 (0.0.102) reads differently from our client, and what it is sent for it:
 
 - ``TriMesh``/``PointCloud``: vertices as float16 (``half2float``), colours as
