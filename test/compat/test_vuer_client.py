@@ -17,13 +17,14 @@ render primitives. It also draws an axes gizmo at the orbit target (a red
 "X" disc among others), so the red box is found as the largest red blob and
 the objects are placed away from the origin.
 
-Elements seen to render in Vuer client 0.0.102 (pkg ``@vuer-ai/vuer``) with
-our wire form: Box, Sphere, Cylinder, Cone, Plane, Group nesting with
-quaternion, Arrow, Frustum, PointCloud/TriMesh only with float16 vertices,
-Line only with list points and a top-level ``color``. Not: Text (font from a
-CDN), TriMesh/PointCloud with our float32 vertices (decoded as float16),
-packed Line points (crashes the scene until the next SET), CubeList/SphereList
-(ours).
+The server tells the Vuer client by its INIT and sends it the scene in its form
+(vuer_ros/protocol/vuer_client.py: float16 vertices re-centred, TriMesh faces,
+CubeList/SphereList as one TriMesh, list Line points, Text with a font it loads
+offline, ...). The second test builds every rviz marker type (0-12) with the
+node's own marker code and checks each in the Vuer client 0.0.102 (pkg
+``@vuer-ai/vuer``) against the pinhole model: solids by silhouette (centroid and
+IoU), lines by their projected width, points one by one, text by its anchor and
+the height of its capitals.
 """
 
 from __future__ import annotations
