@@ -135,9 +135,11 @@ export class Viewer {
     this.immersive = null;
     this.passthrough = false;
     setTimeout(() => {
+      if (this.immersive) return; // a new session began meanwhile
       // after three gave the canvas its size back and restarted its window loop: no loop
       // here, drawing is on demand
       this.renderer.setAnimationLoop(null);
+      this.renderer.xr.enabled = false;
       this.resize();
     });
 

@@ -53,8 +53,7 @@ export class Immersive {
     this.viewer = viewer;
     this.graph = graph;
     this.desktop = desktop;
-    this.xr = viewer.renderer.xr;
-    this.xr.enabled = true;
+    this.xr = viewer.renderer.xr; // enabled only while a session runs
     this.xr.setReferenceSpaceType('local-floor');
     this.rig = new THREE.Object3D(); // XR local-floor -> scene; the eyes' parent
     this.rig.matrixAutoUpdate = false;
@@ -122,6 +121,7 @@ export class Immersive {
     this.head.position.set(0, 1.6, 0);
     this.head.quaternion.identity();
     session.addEventListener('end', () => this.ended());
+    this.xr.enabled = true;
     this.viewer.beginImmersive(this, mode === 'immersive-ar');
     this.place();
     // the loop first: three then runs it from the session's frames only (not the window's too)
