@@ -25,6 +25,7 @@ const Z_UP = new THREE.Matrix4().makeRotationX(Math.PI / 2); // XR +Y -> scene +
 export const TABLE_SIZE = 0.6; // metres across, in table-top mode
 export const TABLE_DISTANCE = 0.6; // metres in front of the head
 export const TABLE_DROP = 0.5; // metres below the eyes
+const EYE_HEIGHT = 1.6; // metres, where the runtime knows no floor
 const TURN_RATE = Math.PI / 2; // rad/s at full thumbstick
 const SCALE_RATE = 1.0; // e-folds/s at full thumbstick (table-top)
 const DEADZONE = 0.2;
@@ -54,7 +55,7 @@ export class Immersive {
     this.graph = graph;
     this.desktop = desktop;
     this.xr = viewer.renderer.xr; // enabled only while a session runs
-    this.xr.setReferenceSpaceType('local-floor');
+    this.floorOffset = new THREE.Matrix4(); // the reference space -> local-floor
     this.rig = new THREE.Object3D(); // XR local-floor -> scene; the eyes' parent
     this.rig.matrixAutoUpdate = false;
     this.eyes = new THREE.PerspectiveCamera(50, 1, 0.05, 1000);
@@ -73,8 +74,6 @@ export class Immersive {
     this.buttons = null;
     this.head = { position: new THREE.Vector3(0, 1.6, 0), quaternion: new THREE.Quaternion() };
   }
-
-  get presenting() { return this.session !== null; }
 
   // "Enter VR" / "Enter AR" / "Table-top" for what the browser offers (nothing when it
   // offers no immersive session).
@@ -95,7 +94,10 @@ export class Immersive {
       const button = document.createElement('button');
       button.textContent = label;
       button.dataset.mode = mode;
-      button.addEventListener('click', () => (this.session ? this.session.end() : this.enter(mode)));
+      button.addEventListener('click', () => {
+        const done = this.session ? this.session.end() : this.enter(mode);
+        done.catch((err) => console.warn(`vuer_ros: ${label}: ${err?.message ?? err}`));
+      });
       bar.appendChild(button);
       this.buttons[mode] = button;
     }
@@ -114,11 +116,16 @@ export class Immersive {
   async enter(mode) {
     if (this.session) return this.session;
     const session = await navigator.xr.requestSession(mode, { optionalFeatures: ['local-floor'] });
+    // without a floor (some AR devices) the origin is the head's first pose: the floor is
+    // taken as EYE_HEIGHT below it
+    const floor = !session.enabledFeatures || session.enabledFeatures.includes('local-floor');
+    this.xr.setReferenceSpaceType(floor ? 'local-floor' : 'local');
+    this.floorOffset.makeTranslation(0, floor ? 0 : EYE_HEIGHT, 0);
     this.session = session;
     this.mode = mode;
     this.frames = 0;
     this.lastTime = null;
-    this.head.position.set(0, 1.6, 0);
+    this.head.position.set(0, floor ? EYE_HEIGHT : 0, 0);
     this.head.quaternion.identity();
     session.addEventListener('end', () => this.ended());
     this.xr.enabled = true;
@@ -158,11 +165,7 @@ export class Immersive {
     this.placePending = false;
     const { position, target } = this.desktop();
     const standing = placementFromCamera(position, target);
-    if (!this.tableTop) {
-      this.rig.matrix.copy(standing);
-    } else {
-      this.rig.matrix.copy(this.tableTopPlacement(standing));
-    }
+    this.rig.matrix.copy(this.tableTop ? this.tableTopPlacement(standing) : standing).multiply(this.floorOffset);
     this.rig.updateMatrixWorld(true);
   }
 
@@ -174,6 +177,7 @@ export class Immersive {
     const size = box.getSize(new THREE.Vector3());
     const scale = Math.max(size.x, size.y, size.z, 0.05) / TABLE_SIZE; // scene metres per XR metre
     const head = this.headInXR();
+    head.position.applyMatrix4(this.floorOffset); // in local-floor coordinates, as the result
     const forward = new THREE.Vector3(0, 0, -1).applyQuaternion(head.quaternion);
     forward.y = 0;
     if (forward.lengthSq() < 1e-9) forward.set(0, 0, -1);
@@ -183,6 +187,7 @@ export class Immersive {
     const bottom = new THREE.Vector3((box.min.x + box.max.x) / 2, (box.min.y + box.max.y) / 2, box.min.z);
     // rotation part of `standing` (a turn about scene Z times Z_UP), then scale
     const turn = new THREE.Matrix4().extractRotation(standing);
+    // applied to local-floor coordinates; place() then takes the reference space to those
     return translation(bottom).multiply(turn).multiply(m1.makeScale(scale, scale, scale)).multiply(translation(spot.negate()));
   }
 
@@ -199,7 +204,8 @@ export class Immersive {
     return box;
   }
 
-  // The head pose in XR local-floor coordinates (the last frame's; before any, 1.6 m up).
+  // The head pose in the reference space (local-floor; local where the device has no
+  // floor): the last frame's.
   headInXR() {
     return { position: this.head.position.clone(), quaternion: this.head.quaternion.clone() };
   }
