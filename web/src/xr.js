@@ -34,6 +34,9 @@ const SQUEEZE = 1, BUTTON_A = 4, STICK_X = 2, STICK_Y = 3;
 const NOT_SCENE_EXTENT = new Set(['Scene', 'Grid', 'GrabRender', 'HemisphereLight', 'DirectionalLight',
   'AmbientLight', 'PointLight']);
 
+const HAND_MATERIAL = new THREE.MeshBasicMaterial({ color: 0x9a9aa0 });
+const RAY_MATERIAL = new THREE.LineBasicMaterial({ color: 0xd0d0d8 });
+
 const v1 = new THREE.Vector3();
 const m1 = new THREE.Matrix4();
 const m2 = new THREE.Matrix4();
@@ -69,7 +72,13 @@ export class Immersive {
     for (const hand of this.hands) {
       hand.ray.addEventListener('connected', (e) => { hand.source = e.data; });
       hand.ray.addEventListener('disconnected', () => { hand.source = null; hand.drag = null; });
+      // where the hands are (three shows them only while the runtime tracks them)
+      hand.grip.add(new THREE.Mesh(new THREE.BoxGeometry(0.03, 0.025, 0.1), HAND_MATERIAL));
+      hand.ray.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints(
+        [new THREE.Vector3(0, 0, 0), new THREE.Vector3(0, 0, -0.25)]), RAY_MATERIAL));
+      this.rig.add(hand.grip, hand.ray);
     }
+    viewer.scene.add(this.rig);
     this.lastTime = null;
     this.buttons = null;
     this.head = { position: new THREE.Vector3(0, 1.6, 0), quaternion: new THREE.Quaternion() };
