@@ -10,6 +10,7 @@ What is checked, with the canvas read back inside each XR frame's own task:
   (1:1, the fixed frame's z = 0 on the floor, standing where the desktop camera stands,
   facing what it looks at), and the eyes sit at the head pose set, apart by the IPD;
 - a moved TF frame moves the marker in the first XR frame drawn after the update;
+- a grab during the session renders from its own camera, as on the desktop;
 - scene updates streamed during the session are applied between frames, every frame drawn;
 - grip drags the world with the hand, the thumbstick turns it about the head;
 - table-top mode scales the scene's extent to 0.6 m and stands it in front of the head;
@@ -28,11 +29,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pixels import colour_mask, convex_hull, polygon_area_centroid
+from pixels import colour_mask, convex_hull, polygon_area_centroid, predicted_silhouette
 
 from vuer_ros.protocol import ServerRPC
 from vuer_ros.protocol.errors import RpcError
 from vuer_ros.render.browser import HeadlessBrowser
+from vuer_ros.render.camera import RenderCamera
 from vuer_ros.schemas import Box, DefaultScene, Group
 from vuer_ros.server import VuerServer, VuerSession
 
@@ -196,6 +198,17 @@ async def in_headset(emulation_dir: Path) -> None:
             assert frame["waited"] >= 1
             after = check_marker(frame, moved, rig, "the first XR frame after the TF update")
             assert all(np.linalg.norm(a - b) > 10 for a, b in zip(after, before))
+
+            # a grab during the session renders from its own camera, as on the desktop
+            camera = RenderCamera.look_at([moved[0] - 2.0, moved[1] - 0.5, moved[2] + 0.8], moved, width=320,
+                                          height=240, fov_y=50.0, near=0.05, far=100.0)
+            grabbed = await session.grab(format="rgb", width=320, height=240, camera=camera)
+            area, expected, _ = predicted_silhouette(camera, marker_corners(moved))
+            red = colour_mask(grabbed.rgb, RED)
+            ys, xs = np.nonzero(red)
+            assert red.sum() > 0.8 * area and np.hypot(xs.mean() - expected[0], ys.mean() - expected[1]) <= 1.0, \
+                f"a grab during the session: {int(red.sum())} red px around {xs.mean() if len(xs) else None}, " \
+                f"{ys.mean() if len(ys) else None}; expected {area:.0f} around {expected}"
 
             # a stream of TF updates during the session: applied between frames, every frame drawn
             counts = []
