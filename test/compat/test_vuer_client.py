@@ -12,7 +12,7 @@ hold the objects) and ``SceneCameraControl(stream=True)``. The expected image
 positions are computed from the pose the client *reports* (position,
 quaternion, fov, zoom, size), not from what we asked for.
 
-Offline, the Vuer client fails to fetch fonts/HDRIs from CDNs; it must still
+Offline, the Vuer client fails to fetch HDRIs from CDNs; it must still
 render primitives. It also draws an axes gizmo at the orbit target (a red
 "X" disc among others), so the red box is found as the largest red blob and
 the objects are placed away from the origin.
@@ -116,7 +116,7 @@ def scene() -> DefaultScene:
         Sphere(key="magenta-sphere", args=[SPHERE_RADIUS, 48, 24], position=SPHERE_POS,
                material={"color": "#ff00ff"}),
         bgChildren=vuer_camera_nodes(),
-        grid=False,  # the Vuer client draws our Grid in the XY or the XZ plane (it varies), across the box
+        grid=False,  # nothing but the two objects and the lights
     )
 
 
