@@ -2,6 +2,10 @@
 //   node build.mjs           minified production bundle
 //   node build.mjs --dev     unminified, with an external source map
 //   node build.mjs --watch   rebuild on change (implies --dev)
+//   node build.mjs --xr-emulation OUTDIR
+//                            tests only: OUTDIR/xr-emulation.js, a WebXR runtime emulating a
+//                            headset (iwer, a dev dependency) and the tests' XR_TEST RPC
+//                            (test/xr-emulation.js); never part of client_build/
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,12 +40,18 @@ const inlineWorker = {
   },
 };
 
+// The font the server gives the Vuer client for Text (it would fetch one from a CDN):
+// Roboto, the font its Text (troika) uses by default, latin subset (21 KB).
+const VUER_TEXT_FONT = '@fontsource/roboto/files/roboto-latin-400-normal.woff';
+
 const copyHtml = {
   name: 'copy-html',
   setup(build) {
     build.onEnd(async (result) => {
       if (result.errors.length) return;
       await copyFile(join(here, 'index.html'), join(outdir, 'index.html'));
+      await mkdir(join(outdir, 'fonts'), { recursive: true });
+      await copyFile(join(here, 'node_modules', VUER_TEXT_FONT), join(outdir, 'fonts', 'vuer-text.woff'));
     });
   },
 };
@@ -60,12 +70,29 @@ const options = {
   plugins: [inlineWorker, copyHtml],
 };
 
-await mkdir(outdir, { recursive: true });
-if (watch) {
+// tests only: iwer + the XR_TEST RPC, into a folder a test serves
+async function buildXrEmulation(dir) {
+  await mkdir(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(here, 'test', 'xr-emulation.js')],
+    outfile: join(dir, 'xr-emulation.js'),
+    bundle: true, format: 'iife', target, minify: false, legalComments: 'none', logLevel: 'warning',
+  });
+  console.log(`built ${join(dir, 'xr-emulation.js')}`);
+}
+
+const emulationAt = process.argv.indexOf('--xr-emulation');
+if (emulationAt >= 0) {
+  const dir = process.argv[emulationAt + 1];
+  if (!dir) throw new Error('--xr-emulation needs an output folder');
+  await buildXrEmulation(dir);
+} else if (watch) {
+  await mkdir(outdir, { recursive: true });
   const ctx = await esbuild.context(options);
   await ctx.watch();
   console.log(`watching; output in ${outdir}`);
 } else {
+  await mkdir(outdir, { recursive: true });
   const t0 = performance.now();
   await esbuild.build(options);
   const size = (await stat(options.outfile)).size;

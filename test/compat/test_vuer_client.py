@@ -12,24 +12,26 @@ hold the objects) and ``SceneCameraControl(stream=True)``. The expected image
 positions are computed from the pose the client *reports* (position,
 quaternion, fov, zoom, size), not from what we asked for.
 
-Offline, the Vuer client fails to fetch fonts/HDRIs from CDNs; it must still
+Offline, the Vuer client fails to fetch HDRIs from CDNs; it must still
 render primitives. It also draws an axes gizmo at the orbit target (a red
 "X" disc among others), so the red box is found as the largest red blob and
 the objects are placed away from the origin.
 
-Elements seen to render in Vuer client 0.0.102 (pkg ``@vuer-ai/vuer``) with
-our wire form: Box, Sphere, Cylinder, Cone, Plane, Group nesting with
-quaternion, Arrow, Frustum, PointCloud/TriMesh only with float16 vertices,
-Line only with list points and a top-level ``color``. Not: Text (font from a
-CDN), TriMesh/PointCloud with our float32 vertices (decoded as float16),
-packed Line points (crashes the scene until the next SET), CubeList/SphereList
-(ours).
+The server tells the Vuer client by its INIT and sends it the scene in its form
+(vuer_ros/protocol/vuer_client.py: float16 vertices re-centred, TriMesh faces,
+CubeList/SphereList as one TriMesh, list Line points, Text with a font it loads
+offline, ...). The second test builds every rviz marker type (0-12) with the
+node's own marker code and checks each in the Vuer client 0.0.102 (pkg
+``@vuer-ai/vuer``) against the pinhole model: solids by silhouette (centroid and
+IoU), lines by their projected width, points one by one, text by its anchor and
+the height of its capitals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import math
 import time
 from pathlib import Path
@@ -114,7 +116,7 @@ def scene() -> DefaultScene:
         Sphere(key="magenta-sphere", args=[SPHERE_RADIUS, 48, 24], position=SPHERE_POS,
                material={"color": "#ff00ff"}),
         bgChildren=vuer_camera_nodes(),
-        grid=False,  # the Vuer client draws our Grid in the XY or the XZ plane (it varies), across the box
+        grid=False,  # nothing but the two objects and the lights
     )
 
 
@@ -287,6 +289,206 @@ def test_vuer_client_renders_our_scene_where_the_pinhole_model_says(tmp_path: Pa
         overlap = iou(found, expected)
         assert overlap >= MIN_IOU, f"silhouette IoU {overlap:.2f} < {MIN_IOU}: " + message
         print(f"  {name}: centroid off by {distance:.2f} px, IoU {overlap:.3f}")
+
+
+# -- every rviz marker type, as the viewer node makes it, in the Vuer client -------------------
+# Each marker is built by the node's own marker code (read_marker) in magenta, put on a TF frame
+# Group at MARKER_POSE, shown alone (one SET), grabbed, and compared with the pinhole model.
+MARKER_POS = [0.2, -0.3, 0.35]
+MARKER_QUAT = [0.0, 0.0, math.sin(math.pi / 12), math.cos(math.pi / 12)]  # 30 degrees about Z
+MAGENTA_RGBA = (1.0, 0.0, 1.0, 1.0)
+MAGENTA_HUES = [(140, 160)]
+ARROW_SHAFT, ARROW_HEAD = 0.77, 0.23  # rviz's pose-form arrow proportions (marker_geometry.py)
+# lists in the marker's YZ plane, which faces the camera (it looks along the marker's -X)
+STRIP = [(0.0, -0.4, 0.0), (0.0, 0.0, 0.3), (0.0, 0.4, 0.0)]
+LIST_POINTS = [(0.0, -0.3, 0.0), (0.0, 0.0, 0.2), (0.0, 0.3, 0.0)]
+SQUARE = [(0.0, -0.25, -0.25), (0.0, 0.25, -0.25), (0.0, 0.25, 0.25), (0.0, -0.25, 0.25)]
+QUAD = [(0.0, -0.3, -0.2), (0.0, 0.3, -0.2), (0.0, 0.3, 0.25), (0.0, -0.3, -0.2), (0.0, 0.3, 0.25), (0.0, -0.3, 0.25)]
+MESH_LO, MESH_HI = (-0.2, -0.15, -0.1), (0.25, 0.15, 0.2)
+TEXT_HEIGHT = 0.2
+
+
+def ring(centre: Any, axis: Any, radius: float, n: int = 48) -> np.ndarray:
+    axis = np.asarray(axis, float) / np.linalg.norm(axis)
+    u = np.cross(axis, [0.0, 0.0, 1.0] if abs(axis[2]) < 0.9 else [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(axis, u)
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)[:, None]
+    return np.asarray(centre, float) + radius * (np.cos(t) * u + np.sin(t) * v)
+
+
+def cuboid_points(lo: Any, hi: Any) -> np.ndarray:
+    return np.array([[(lo, hi)[b][k] for k, b in enumerate(bits)] for bits in np.ndindex(2, 2, 2)], float)
+
+
+def ellipsoid_points(centre: Any, radii: Any, n: int = 400) -> np.ndarray:
+    d = np.random.default_rng(1).normal(size=(n, 3))
+    return np.asarray(centre) + np.asarray(radii) * d / np.linalg.norm(d, axis=1, keepdims=True)
+
+
+def arrow_parts(start: Any, end: Any, shaft_d: float, head_d: float, head_len: float) -> list[np.ndarray]:
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    d = end - start
+    neck = start + d / np.linalg.norm(d) * (np.linalg.norm(d) - head_len)
+    shaft = np.r_[ring(start, d, shaft_d / 2), ring(neck, d, shaft_d / 2)]
+    head = np.r_[ring(neck, d, head_d / 2), end[None]]
+    return [shaft, head]
+
+
+# (name, marker fields, kind, convex parts in the marker's frame or the points/anchor)
+MARKER_CASES: list[tuple[str, dict[str, Any], str, Any]] = [
+    ("ARROW", {"type": 0, "scale": (0.8, 0.12, 0.12)}, "solid",
+     arrow_parts((0, 0, 0), (0.8, 0, 0), 0.12, 0.24, ARROW_HEAD * 0.8)),
+    ("CUBE", {"type": 1, "scale": (0.4, 0.3, 0.25)}, "solid", [cuboid_points((-.2, -.15, -.125), (.2, .15, .125))]),
+    ("SPHERE", {"type": 2, "scale": (0.4, 0.3, 0.3)}, "solid", [ellipsoid_points((0, 0, 0), (.2, .15, .15))]),
+    ("CYLINDER", {"type": 3, "scale": (0.3, 0.3, 0.5)}, "solid",
+     [np.r_[ring((0, 0, -.25), (0, 0, 1), .15), ring((0, 0, .25), (0, 0, 1), .15)]]),
+    ("LINE_STRIP", {"type": 4, "scale": (0.04, 0, 0), "points": STRIP}, "line", (STRIP, False, 0.04)),
+    ("LINE_LIST", {"type": 5, "scale": (0.04, 0, 0), "points": SQUARE}, "line", (SQUARE, True, 0.04)),
+    ("CUBE_LIST", {"type": 6, "scale": (0.15, 0.15, 0.15), "points": LIST_POINTS}, "solid",
+     [cuboid_points(np.subtract(p, .075), np.add(p, .075)) for p in LIST_POINTS]),
+    ("SPHERE_LIST", {"type": 7, "scale": (0.2, 0.2, 0.2), "points": LIST_POINTS}, "solid",
+     [ellipsoid_points(p, (.1, .1, .1)) for p in LIST_POINTS]),
+    ("POINTS", {"type": 8, "scale": (0.05, 0.05, 0), "points": SQUARE}, "points", SQUARE),
+    ("TEXT_VIEW_FACING", {"type": 9, "scale": (0, 0, TEXT_HEIGHT), "text": "VUER"}, "text", (0.0, 0.0, 0.0)),
+    ("MESH_RESOURCE", {"type": 10, "mesh_resource": "file:///meshes/cuboid.stl"}, "solid",
+     [cuboid_points(MESH_LO, MESH_HI)]),
+    ("TRIANGLE_LIST", {"type": 11, "points": QUAD}, "solid", [np.asarray(QUAD)]),
+    ("ARROW_STRIP", {"type": 12, "scale": (0.05, 0.1, 0.0), "points": STRIP}, "solid",
+     [part for a, b in itertools.pairwise(STRIP)
+      for part in arrow_parts(a, b, 0.05, 0.1, 0.25 * math.dist(a, b))]),
+]
+
+
+def marker_to_world(points: Any) -> np.ndarray:
+    return np.asarray(points, float) @ quat_to_matrix(MARKER_QUAT).T + np.asarray(MARKER_POS)
+
+
+def marker_scene(name: str, fields: dict[str, Any]) -> DefaultScene:
+    from scene.scene_msgs import (
+        marker,  # test/scene: ROS messages by field name (rosbags)
+    )
+
+    from vuer_ros.scene import read_marker
+    msg = marker(ns=name.lower(), rgba=MAGENTA_RGBA, **fields)
+    spec = read_marker(msg, resolve_mesh=lambda uri: "/files/" + uri.split("://", 1)[1].lstrip("/"))
+    return DefaultScene(Group(*spec.children, key=spec.key, position=MARKER_POS, quaternion=MARKER_QUAT),
+                        bgChildren=vuer_camera_nodes(), grid=False)
+
+
+async def grab_settled(session: VuerSession, tries: int = 20) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Grab until the magenta pixels are there and the same in two grabs in a row (the Vuer
+    client mounts a new scene, loads meshes and fonts over a few frames)."""
+    previous = -1
+    for _ in range(tries):
+        _, value, image = await grab_jpeg(session)
+        mask = hue_mask(image, MAGENTA_HUES)
+        count = int(mask.sum())
+        if count > 20 and abs(count - previous) <= max(3, 0.01 * count):
+            return image, mask, value
+        previous = count
+        await asyncio.sleep(0.3)
+    return image, mask, value
+
+
+def line_mask(uv_points: np.ndarray, segments: bool, widths_px: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    pairs = range(0, len(uv_points) - 1, 2) if segments else range(len(uv_points) - 1)
+    for i in pairs:
+        a, b = uv_points[i], uv_points[i + 1]
+        cv2.line(mask, tuple(np.round(a * 16).astype(int)), tuple(np.round(b * 16).astype(int)), 1,
+                 thickness=max(1, round((widths_px[i] + widths_px[i + 1]) / 2)), lineType=cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def check_marker_image(name: str, kind: str, expected: Any, image: np.ndarray, mask: np.ndarray,
+                       camera: RenderCamera) -> str | None:
+    """None when the marker is where the pinhole model puts it, else what is wrong."""
+    shape = image.shape[:2]
+    found = centroid(mask) if mask.any() else None
+    if kind == "solid":
+        want = np.zeros(shape, bool)
+        for part in expected:
+            want |= expected_silhouette(camera.project(marker_to_world(part)), shape)
+        where = np.round(centroid(want), 1).tolist()
+        if found is None or mask.sum() < 0.5 * want.sum():
+            return f"{int(mask.sum())} px found, {int(want.sum())} expected at {where}"
+        off, overlap = float(np.linalg.norm(found - centroid(want))), iou(mask, want)
+        if off > 3.0 or overlap < 0.75:
+            return f"centroid {off:.1f} px off, IoU {overlap:.2f} (expected at {where})"
+    elif kind == "line":
+        points, segments, width = expected
+        world = marker_to_world(points)
+        uv = camera.project(world)
+        depth = camera.world_to_optical(world)[:, 2]
+        widths = width * camera.focal_length / depth
+        want = line_mask(uv, segments, widths, shape)
+        if found is None:
+            return f"no line pixels; expected {int(want.sum())} at {np.round(centroid(want), 1).tolist()}"
+        off, overlap = float(np.linalg.norm(found - centroid(want))), iou(mask, want)
+        if off > 3.0 or overlap < 0.5:
+            return f"line centroid {off:.1f} px off, IoU {overlap:.2f} ({int(mask.sum())} px, {int(want.sum())} expected)"
+    elif kind == "points":
+        uv = camera.project(marker_to_world(expected))
+        _, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        blobs = centres[1:][stats[1:, cv2.CC_STAT_AREA] >= 4]
+        if len(blobs) != len(uv):
+            return f"{len(blobs)} point blobs, {len(uv)} expected at {np.round(uv, 1).tolist()}"
+        for p in uv:
+            nearest = float(np.min(np.linalg.norm(blobs - p, axis=1)))
+            if nearest > 2.0:
+                return f"no point within 2 px of {np.round(p, 1).tolist()} (nearest {nearest:.1f} px)"
+    elif kind == "text":
+        anchor_world = marker_to_world([expected])[0]
+        anchor = camera.project(anchor_world[None])[0]
+        depth = float(camera.world_to_optical(anchor_world[None])[0, 2])
+        cap_px = TEXT_HEIGHT * camera.focal_length / depth
+        if found is None:
+            return f"no text pixels; expected capitals {cap_px:.0f} px high at {np.round(anchor, 1).tolist()}"
+        ys = np.nonzero(mask)[0]
+        height = ys.max() - ys.min() + 1
+        off = float(np.linalg.norm(found - anchor))
+        if off > 0.3 * cap_px or not 0.8 * cap_px <= height <= 1.2 * cap_px:
+            return (f"text centred {off:.1f} px from its anchor {np.round(anchor, 1).tolist()}, "
+                    f"{height} px high (capitals {cap_px:.1f} px)")
+    return None
+
+
+async def markers_in_vuer_client(client_dir: Path, meshes: Path) -> dict[str, Any]:
+    async with VuerServer(port=0, client_dir=client_dir, mounts={"meshes": meshes}) as server:
+        moves = CameraMoves(server)
+        server.set @ marker_scene(*MARKER_CASES[0][:2])
+        async with HeadlessBrowser(server, 640, 480, restart=False, start_timeout=20.0) as browser:
+            session = browser.session
+            moves.session = session
+            await moves.settled()
+            assert server.vuer_clients.is_vuer(session), f"INIT {session.info} was not taken for the Vuer client"
+            results = {}
+            for name, fields, kind, expected in MARKER_CASES:
+                server.set @ marker_scene(name, fields)
+                image, mask, _ = await grab_settled(session)
+                camera = render_camera_from_event(moves.events[-1][1], image.shape[1], image.shape[0])
+                results[name] = (kind, expected, image, mask, camera)
+            return results
+
+
+def test_every_marker_type_renders_in_the_vuer_client_where_the_pinhole_model_says(tmp_path: Path) -> None:
+    client_dir = vuer_client_dir()
+    if client_dir is None:
+        pytest.skip("the vuer package (with its bundled client_build) is not installed")
+    from meshes import cuboid, stl_bytes
+    meshes = tmp_path / "meshes"
+    meshes.mkdir()
+    (meshes / "cuboid.stl").write_bytes(stl_bytes(*cuboid(MESH_LO, MESH_HI)))
+    results = asyncio.run(asyncio.wait_for(markers_in_vuer_client(client_dir, meshes), 180.0))
+    problems = []
+    for name, (kind, expected, image, mask, camera) in results.items():
+        cv2.imwrite(str(tmp_path / f"{name}.png"), image)
+        problem = check_marker_image(name, kind, expected, image, mask, camera)
+        print(f"  {name}: {problem or 'ok'}")
+        if problem:
+            problems.append(f"{name}: {problem} (grab: {tmp_path / (name + '.png')})")
+    assert not problems, "markers not where the pinhole model puts them in the Vuer client:\n  " + "\n  ".join(problems)
 
 
 # -- the viewer node's status event (vuer_ros/protocol/status.py) ------------------------------

@@ -12,7 +12,8 @@ channel over a websocket, with one shared scene and many sessions.
   sender task. Its first message is one SET of the current scene.
 - Scene events are applied to the :class:`SharedScene`, encoded once and
   queued on every session; a session that falls behind has its backlog
-  replaced by one SET of the current scene (see outbox.py).
+  replaced by one SET of the current scene (see outbox.py). Sessions running
+  the Vuer client get both in its form (vuer_clients.py).
 - Browser messages: RPC answers go to the waiting ``rpc()``; INIT fills
   ``session.info``; every event goes to the handlers registered with ``on()``.
   A malformed message is logged (once per cause and session) and skipped.
@@ -54,6 +55,7 @@ from .session import VuerSession
 from .shared_scene import SharedScene
 from .static import StaticFiles, default_client_dir
 from .tls import TlsIdentity, load_identity, self_signed_identity
+from .vuer_clients import VuerClients
 
 logger = logging.getLogger(__name__)
 # websockets logs every HTTP GET and connection at INFO; keep that quiet unless asked for
@@ -118,6 +120,7 @@ class VuerServer(SceneOps):
         self.static = StaticFiles(Path(client_dir) if client_dir else default_client_dir(),
                                   {k: Path(v) for k, v in (mounts or {}).items()})
         self.scene = SharedScene()
+        self.vuer_clients = VuerClients(self.scene)  # sessions running the Vuer client (vuer_clients.py)
         self.max_backlog_events = max_backlog_events
         self.max_backlog_bytes = max_backlog_bytes
         self.max_message_bytes = max_message_bytes
@@ -342,9 +345,12 @@ class VuerServer(SceneOps):
             self._loop.call_soon_threadsafe(self.broadcast, event)
             return
         if event.etype in SCENE_ETYPES:
-            message = self.scene.apply(event)
+            wire = self.scene.apply_wire(event)
+            message = encode(wire)
+            # Vuer clients get the event in their form, translated once for all of them
+            vuer_message = self.vuer_clients.event_message(wire) if self.vuer_clients.sessions else b""
             for session in self._sessions.values():
-                if session.outbox.push_scene(message):
+                if session.outbox.push_scene(vuer_message if self.vuer_clients.is_vuer(session) else message):
                     episode = session.outbox.episode
                     assert episode is not None
                     logger.warning(
@@ -403,6 +409,7 @@ class VuerServer(SceneOps):
             session._close()
             sender.cancel()
             self._sessions.pop(sid, None)
+            self.vuer_clients.forget(session)
             self._bad_messages.forget(lambda cause: isinstance(cause, tuple) and cause[0] == sid)
             self._notify()
             logger.info("session %s disconnected (code %s; %d connected)", session.label,
@@ -421,7 +428,8 @@ class VuerServer(SceneOps):
             while True:
                 item = await outbox.get()
                 if item is RESYNC:
-                    message = self.scene.snapshot_message()
+                    message = (self.vuer_clients.snapshot_message() if self.vuer_clients.is_vuer(session)
+                               else self.scene.snapshot_message())
                     episode = outbox.end_episode()
                     if episode is not None:
                         logger.info("session %s caught up: one SET replaced %d scene events (%.1f MiB)",
@@ -470,6 +478,7 @@ class VuerServer(SceneOps):
                         {k: v for k, v in session.info.items() if k != "userAgent"})
             self._notify()
             if first:
+                self.vuer_clients.on_init(session)
                 self._on_init(session, event)
         for handler in list(self._handlers.get(event.etype, {}).values()):
             try:

@@ -31,6 +31,10 @@ class SharedScene:
         Raises ValueError (SceneTreeError) for an event of the wrong shape: it
         is not sent to anyone, so the browsers stay in step with the tree.
         """
+        return encode(self.apply_wire(event))
+
+    def apply_wire(self, event: ServerEvent) -> dict[str, Any]:
+        """:meth:`apply`, returning the event's wire form (not yet encoded)."""
         if event.etype not in SCENE_ETYPES:
             raise ValueError(f"{event.etype} is not a scene event ({', '.join(SCENE_ETYPES)})")
         wire: dict[str, Any] = event.to_wire()
@@ -38,9 +42,8 @@ class SharedScene:
         for problem in problems:
             # the browser ignores these the same way; say so once per cause
             self._problems.warning(problem, "scene event %s: %s", event.etype, problem)
-        message = encode(wire)
         self.version += 1
-        return message
+        return wire
 
     def snapshot_message(self) -> bytes:
         """One encoded SET of the current scene."""

@@ -1,5 +1,8 @@
-// Entry point: wires the viewer, scene graph, event queue, grabs and the connection.
+// Entry point: wires the viewer, scene graph, event queue, grabs, immersive sessions
+// and the connection.
 // Page URL: /?ws=ws://HOST:PORT&renderer=headless&id=ID&token=TOKEN (docs/protocol.md).
+// `xr=emulate` (tests only) first loads files/xr-emulation/xr-emulation.js, a WebXR
+// runtime emulating a headset, served only where a test mounted it.
 import { CameraControls } from './controls.js';
 import { Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
@@ -11,6 +14,7 @@ import { Panel } from './panel.js';
 import { SceneGraph } from './scene.js';
 import { STATUS } from './schema.generated.js';
 import { Viewer } from './viewer.js';
+import { Immersive } from './xr.js';
 
 const params = new URLSearchParams(location.search);
 const wsUrl = withToken(params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
@@ -111,6 +115,26 @@ connection = new Connection(wsUrl, {
 controls = new CameraControls(viewer, (camera) => connection.send('CAMERA_MOVE', { camera }, 'defaultCamera'));
 if (!headless) local = new LocalView(viewer, graph, controls);
 
+// VR / AR buttons where the browser offers immersive sessions (not in the headless renderer)
+let immersive = null;
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.appendChild(script);
+  });
+}
+if (!headless) {
+  const emulation = params.get('xr') === 'emulate' ? loadScript('files/xr-emulation/xr-emulation.js') : Promise.resolve();
+  emulation.then(() => {
+    immersive = new Immersive(viewer, graph,
+      () => ({ position: viewer.camera.position, target: controls.controls.target }));
+    return immersive.offerButtons(document.body);
+  }).catch((err) => console.warn(`vuer_ros: immersive sessions unavailable: ${err?.message ?? err}`));
+}
+
 // Debug handle for tests.
 window.__vuerRos = {
   get ready() { return ready; },
@@ -120,4 +144,6 @@ window.__vuerRos = {
   get local() { return local; },
   get panel() { return panel; },
   get statuses() { return statuses; },
+  get immersive() { return immersive; },
+  handlers: dispatcher.handlers, // tests add RPC handlers here
 };

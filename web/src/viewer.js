@@ -8,6 +8,9 @@
 // redrawing it after every update halved the update+grab loop rate (27 -> 57 fps
 // without it, 640x480). There it is redrawn at most once a second, so a page
 // screenshot taken for debugging is at most that stale.
+//
+// In an immersive (WebXR) session the headset's frame loop draws every frame instead
+// (xr.js); on-demand drawing pauses until it ends.
 import * as THREE from 'three';
 import { Batches } from './batches.js';
 import { flushDisposedMaterials, parseColor } from './materials.js';
@@ -57,6 +60,7 @@ export class Viewer {
     // screen is drawn (not a grab)
     this.local = null;
     this.aspect = null; // a locked aspect ratio: the canvas is letterboxed to it
+    this.immersive = null; // the running immersive session (xr.js), if any
     this.scheduled = false;
     this.minIntervalMs = headless ? 1000 : 0;
     this.lastRender = -Infinity;
@@ -105,7 +109,9 @@ export class Viewer {
   }
 
   setBackground(value) {
-    this.scene.background = parseColor(value ?? DEFAULT_BACKGROUND) ?? new THREE.Color(DEFAULT_BACKGROUND);
+    const color = parseColor(value ?? DEFAULT_BACKGROUND) ?? new THREE.Color(DEFAULT_BACKGROUND);
+    if (this.passthrough) this.savedBackground = color; // shown again when AR ends
+    else this.scene.background = color;
     this.requestRender();
   }
 
@@ -117,15 +123,65 @@ export class Viewer {
   }
 
   // Draw the scene with `camera` into the current target (`heightPx` high), after prepare().
+  // During an immersive session any camera but the headset's (a grab's) draws as on the
+  // desktop: three would otherwise draw the headset's view.
   draw(camera, heightPx) {
-    const view = viewOf(this.scene, camera, heightPx);
-    this.batches.sync(view);
-    for (const element of this.viewDependent) element.beforeView(view);
-    this.renderer.render(this.scene, camera);
+    const xr = this.renderer.xr;
+    const offscreen = this.immersive !== null && camera !== this.immersive.eyes;
+    if (offscreen) xr.enabled = false;
+    try {
+      const view = viewOf(this.scene, camera, heightPx);
+      this.batches.sync(view);
+      for (const element of this.viewDependent) element.beforeView(view);
+      this.renderer.render(this.scene, camera);
+    } finally {
+      if (offscreen) xr.enabled = true;
+    }
+  }
+
+  // -- immersive sessions (xr.js) ------------------------------------------------------
+  beginImmersive(immersive, passthrough) {
+    this.immersive = immersive;
+    this.passthrough = passthrough;
+    if (passthrough) {
+      // AR: the room shows where nothing is drawn
+      this.savedBackground = this.scene.background;
+      this.scene.background = null;
+      this.renderer.setClearColor(0x000000, 0);
+    }
+  }
+
+  endImmersive() {
+    if (this.passthrough) {
+      this.scene.background = this.savedBackground;
+      this.renderer.setClearColor(0x000000, 1);
+    }
+    this.immersive = null;
+    this.passthrough = false;
+    setTimeout(() => {
+      if (this.immersive) return; // a new session began meanwhile
+      // after three gave the canvas its size back and restarted its window loop: no loop
+      // here, drawing is on demand
+      this.renderer.setAnimationLoop(null);
+      this.renderer.xr.enabled = false;
+      this.resize();
+    });
+
+  }
+
+  // One headset frame (both eyes), from the frame loop.
+  renderImmersive(eyes) {
+    this.prepare();
+    this.local?.beforeScreen(); // the panel's choices (hidden displays, fixed frame) in VR too
+    const xr = this.renderer.xr;
+    xr.updateCamera(eyes); // the eyes' poses this frame, for culling and detail below
+    const eye = xr.getCamera().cameras[0];
+    this.draw(eyes, eye?.viewport?.w || this.height);
+    flushDisposedMaterials();
   }
 
   requestRender() {
-    if (this.scheduled) return;
+    if (this.scheduled || this.immersive) return;
     this.scheduled = true;
     const draw = () => requestAnimationFrame(() => {
       this.scheduled = false;
