@@ -10,6 +10,7 @@ from vuer_ros.protocol import SceneTree, Set, Update
 from vuer_ros.protocol.schema import ELEMENTS
 from vuer_ros.protocol.vuer_client import (
     CAP_HEIGHT_EM,
+    MAP_BLOCKS,
     SUFFIX,
     VuerClientForm,
     is_vuer_client,
@@ -20,6 +21,7 @@ from vuer_ros.schemas import (
     DefaultScene,
     Group,
     Line,
+    MapTile,
     PointCloud,
     Text,
     TriMesh,
@@ -135,3 +137,25 @@ def test_events_are_translated_against_the_scene_with_the_event_applied():
 
     remove = {"ts": 0, "etype": "REMOVE", "data": {"keys": ["b"]}}
     assert form.event(remove, tree) == remove
+
+
+def test_a_map_tile_is_a_mesh_of_coloured_cell_blocks():
+    palette = np.zeros((256, 4), np.uint8)
+    palette[0], palette[100], palette[255] = (250, 250, 250, 255), (0, 0, 0, 255), (112, 137, 134, 255)
+    cells = np.array([[0, 100, 255], [100, 0, 0]], np.uint8)          # 3 x 2 cells, row 0 first
+    node = wire(MapTile(key="map:/m#tile0_0", x=2, y=1, width=3, height=2, resolution=0.5,
+                        cells=cells.tobytes(), palette=palette.tobytes(), alpha=0.7, position=[1.0, 0.0, 0.0]))
+    group = VuerClientForm().node(node)
+    assert group["tag"] == "Group" and group["position"] == [1.0, 0.0, 0.0]
+    (mesh,) = group["children"]
+    v = np.frombuffer(mesh["vertices"], np.float16).reshape(-1, 4, 3).astype(float) + mesh["position"]
+    assert len(v) == 6
+    # cell (i, j) of the tile covers [x + i, x + i + 1] x [y + j, y + j + 1] cells of 0.5 m
+    assert np.allclose(v[0, 0], [1.0, 0.5, 0.0], atol=1e-3) and np.allclose(v[5, 2], [2.5, 1.5, 0.0], atol=1e-3)
+    colours = np.frombuffer(mesh["colors"], np.uint8).reshape(-1, 4, 3)[:, 0]
+    assert colours.tolist() == [list(palette[c][:3]) for c in cells.ravel()]
+    assert mesh["opacity"] == 0.7
+    # a big tile becomes at most MAP_BLOCKS x MAP_BLOCKS blocks
+    big = wire(MapTile(key="t", width=512, height=512, cells=bytes(512 * 512), palette=palette.tobytes()))
+    (mesh,) = VuerClientForm().node(big)["children"]
+    assert len(np.frombuffer(mesh["faces"], np.uint32)) == 2 * 3 * MAP_BLOCKS ** 2

@@ -158,12 +158,13 @@ class VuerClientForm:
             "Text": self._text,
             "Obj": self._model, "Stl": self._model, "Dae": self._model, "Glb": self._glb,
             "Frustum": self._same, "CameraView": self._camera_view, "GrabRender": self._same,
-            "Grid": self._grid,
+            "Grid": self._grid, "MapTile": self._map_tile,
             "HemisphereLight": self._hemisphere, "DirectionalLight": self._same,
             "AmbientLight": self._same, "PointLight": self._same,
         }
         # tags whose Vuer form depends on the whole node: an UPDATE sends the whole node
-        self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb"}
+        self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb",
+                      "MapTile"}
 
     # -- nodes ----------------------------------------------------------------------------
     def node(self, node: Any, whole: bool = True) -> Any:
@@ -363,6 +364,44 @@ class VuerClientForm:
             out["skyColor"] = node["color"]
         return self._children(node, out)
 
+    def _map_tile(self, node: Node, whole: bool) -> Node:
+        """A map tile as a coloured TriMesh of cell blocks: at most MAP_BLOCKS x MAP_BLOCKS
+        quads (the Vuer client has no palette textures; a block shows its first cell)."""
+        width, height = int(node.get("width", 0)), int(node.get("height", 0))
+        cells = node.get("cells")
+        palette = node.get("palette")
+        if (width <= 0 or height <= 0 or not isinstance(cells, (bytes, bytearray))
+                or len(cells) != width * height or not isinstance(palette, (bytes, bytearray))
+                or len(palette) != 1024):
+            return self._children(node, {k: v for k, v in node.items()
+                                         if k in ("key", "children", *_TRANSFORM)} | {"tag": "Group"})
+        res = float(node.get("resolution", 1.0))
+        x0, y0 = int(node.get("x", 0)), int(node.get("y", 0))
+        step = max(1, -(-max(width, height) // MAP_BLOCKS))
+        grid = np.frombuffer(cells, np.uint8).reshape(height, width)[::step, ::step]
+        rgba = np.frombuffer(palette, np.uint8).reshape(256, 4)[grid]          # (rows, cols, 4)
+        rows, cols = grid.shape
+        i, j = np.meshgrid(np.arange(cols), np.arange(rows))
+        ax = (x0 + i.ravel() * step) * res
+        ay = (y0 + j.ravel() * step) * res
+        bx = (x0 + np.minimum((i.ravel() + 1) * step, width)) * res
+        by = (y0 + np.minimum((j.ravel() + 1) * step, height)) * res
+        z = np.zeros_like(ax)
+        quads = np.stack([np.c_[ax, ay, z], np.c_[bx, ay, z], np.c_[bx, by, z], np.c_[ax, by, z]], 1)
+        n = len(quads)
+        base = (np.arange(n) * 4)[:, None]
+        faces = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], 1).reshape(-1, 3)
+        colours = np.repeat(rgba.reshape(-1, 4)[:, :3], 4, axis=0)
+        mesh: Node = {"tag": "TriMesh", "key": node["key"],
+                      "vertices": quads.reshape(-1, 3).astype("<f4").tobytes(),
+                      "faces": faces.astype("<u4").tobytes(), "colors": colours.astype(np.uint8).tobytes(),
+                      "materialType": "basic",
+                      "material": {"side": "double", "opacity": float(node.get("alpha", 1.0)),
+                                   "transparent": float(node.get("alpha", 1.0)) < 1.0}}
+        mesh.update({k: node[k] for k in _TRANSFORM if k in node})
+        mesh["children"] = node.get("children") or []
+        return self._trimesh(mesh, whole)
+
     def _grid(self, node: Node, whole: bool) -> Node:
         """Our Grid as line segments in the XY plane."""
         defaults = schema.BY_TAG["Grid"].defaults()
@@ -419,6 +458,10 @@ class VuerClientForm:
 
 
 _TRANSFORM = ("position", "quaternion", "rotation", "scale", "matrix", "visible")
+
+
+# the finest Vuer form of a map tile: blocks per side (64 x 64 quads)
+MAP_BLOCKS = 64
 
 
 def _rgb01(colour: Any) -> list[float]:
