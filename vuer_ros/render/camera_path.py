@@ -130,7 +130,12 @@ class CameraPath:
             i = max(j for j in range(len(ks) - 1) if times[j] <= t_s)
             s = (t_s - times[i]) / (times[i + 1] - times[i])
         smooth = self.interpolation == "smooth"
-        needed = range(max(i - 1, 0), min(i + 3, len(ks))) if smooth else range(i, min(i + 2, len(ks)))
+        if len(ks) == 1 or s in (0.0, 1.0):   # at a keyframe: only it is placed
+            needed: range = range(i + int(s), i + int(s) + 1)
+        elif smooth:
+            needed = range(max(i - 1, 0), min(i + 3, len(ks)))
+        else:
+            needed = range(i, i + 2)
         points: dict[int, np.ndarray] = {}
         for j in needed:
             p = self._point(ks[j], origin, fov)
@@ -184,7 +189,7 @@ class _Reader:
     def error(self, node: Any, key: Any, where: str, why: str) -> CameraPathError:
         line = line_of(node, key)
         return CameraPathError(f"camera path {self.source}{f':{line}' if line else ''}: "
-                               f"{where}: {why}")
+                               + (f"{where}: {why}" if where else why))
 
     def keys(self, node: Any, where: str, allowed: tuple[str, ...], what: str) -> None:
         if not isinstance(node, dict):
