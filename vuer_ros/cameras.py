@@ -93,10 +93,15 @@ def param_entries(params: Mapping[str, Any]) -> list[CameraEntry]:
                               "(e.g. render.cameras.front.width)")
         entry = entries.get(name)
         if entry is None:
-            entry = entries[name] = CameraEntry(
-                name, {}, lambda k, n=name: f"{PREFIX}{n}" + (f".{k}" if k else ""))
+            entry = entries[name] = CameraEntry(name, {}, _param_where(name))
         entry.values[option] = value
     return list(entries.values())
+
+
+def _param_where(name: str) -> Callable[[str | None], str]:
+    def where(key: str | None) -> str:
+        return f"{PREFIX}{name}" + (f".{key}" if key else "")
+    return where
 
 
 def file_entries(path: str | os.PathLike[str]) -> list[CameraEntry]:

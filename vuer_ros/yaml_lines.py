@@ -54,7 +54,7 @@ def read_yaml(path: str | os.PathLike[str], what: str) -> Any:
     except OSError as e:
         raise YamlFileError(f"{what} {path}: cannot read it ({e.strerror or e})") from None
     try:
-        return yaml.load(text, Loader=_Loader)   # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_Loader)   # a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""

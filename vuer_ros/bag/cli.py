@@ -65,11 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("outputs (at least one)")
     out.add_argument("-o", "--output", metavar="OUT",
                      help="new bag: the input's messages plus /vuer/image, /vuer/image/compressed, "
-                          "/vuer/camera_info and the camera's TF. OUT.mcap or OUT.db3: one file; "
+                          "/vuer/camera_info and the camera's TF (with --cameras: "
+                          "/vuer/<name>/image, ... per camera). OUT.mcap or OUT.db3: one file; "
                           "another name: a rosbag2 folder (sqlite3, or --storage mcap)")
-    out.add_argument("--video", metavar="OUT.mp4", help="H.264 MP4, one frame per tick")
+    out.add_argument("--video", metavar="OUT.mp4", help="H.264 MP4, one frame per tick "
+                     "(with --cameras: OUT_<name>.mp4 per camera)")
     out.add_argument("--frames", metavar="DIR",
-                     help="a PNG per frame (frame_NNNNNN.png) and timestamps.csv")
+                     help="a PNG per frame (frame_NNNNNN.png) and timestamps.csv (with --cameras: "
+                          "in DIR/<name>/ per camera)")
     out.add_argument("--storage", choices=("sqlite3", "mcap"),
                      help="storage of a folder output bag (default sqlite3)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs")

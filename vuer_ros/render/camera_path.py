@@ -161,7 +161,8 @@ class CameraPath:
         """Catmull-Rom over uneven times; zero at the ends (the camera starts and stops at rest)."""
         if k == 0 or k == len(times) - 1:
             return np.zeros(7)
-        return (points[k + 1] - points[k - 1]) / (times[k + 1] - times[k - 1])
+        slope: np.ndarray = (points[k + 1] - points[k - 1]) / (times[k + 1] - times[k - 1])
+        return slope
 
     def _point(self, k: Keyframe, origin: OriginLookup, fov: float) -> np.ndarray | None:
         """The keyframe as [eye, target, fov] in the fixed frame now."""
@@ -176,7 +177,10 @@ class CameraPath:
         if not frame:
             return np.zeros(3)
         found = origin(frame, what)
-        return None if found is None else np.asarray(found, float).reshape(3)
+        if found is None:
+            return None
+        out: np.ndarray = np.asarray(found, float).reshape(3)
+        return out
 
 
 # -- reading the file -----------------------------------------------------------------------------

@@ -97,12 +97,9 @@ class CameraSpec:
         if self.path is not None or (self.target_frame and not self.camera_frame):
             return None
         if self.camera_frame:
-            q = (0.0, 0.0, 0.0, 1.0) if self.camera_frame_is_optical else \
-                tuple(float(v) for v in BODY_TO_OPTICAL)
-            return self.camera_frame, (0.0, 0.0, 0.0), q  # type: ignore[return-value]
-        q = optical_look_at(self.eye, self.target)
-        return fixed_frame, tuple(float(v) for v in self.eye), \
-            tuple(float(v) for v in q)  # type: ignore[return-value]
+            q = (0.0, 0.0, 0.0, 1.0) if self.camera_frame_is_optical else _quat(BODY_TO_OPTICAL)
+            return self.camera_frame, (0.0, 0.0, 0.0), q
+        return fixed_frame, self.eye, _quat(optical_look_at(self.eye, self.target))
 
     def check(self) -> None:
         """ValueError naming the parameter when a value cannot work."""
@@ -138,7 +135,7 @@ class CameraSpec:
             if view is None:
                 return None
             return RenderCamera(self.width, self.height, view.fov, self.near, self.far, view.eye,
-                                optical_look_at(view.eye, view.target))
+                                optical_look_at(view.eye.tolist(), view.target.tolist()))
         if self.camera_frame:
             mount = self.camera_mount("")
             assert mount is not None
@@ -157,3 +154,8 @@ class CameraSpec:
             eye = eye + frame[:3, 3]
         return RenderCamera(self.width, self.height, self.fov, self.near, self.far, eye,
                             optical_look_at(self.eye, self.target))
+
+
+def _quat(q: np.ndarray) -> Quat:
+    x, y, z, w = (float(v) for v in q)
+    return (x, y, z, w)
