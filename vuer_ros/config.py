@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .params import BY_NAME, DISPLAYS_PREFIX, NODE_NAME, PARAMS, ParamSpec
+from .params import BY_NAME, CAMERAS_PREFIX, DISPLAYS_PREFIX, NODE_NAME, PARAMS, ParamSpec
 
 __all__ = ["ConfigError", "default_params", "read_params_file", "viewer_params"]
 
@@ -110,20 +110,21 @@ def read_params_file(path: str | os.PathLike[str], node_name: str = NODE_NAME
             raise ConfigError(f"parameter file {path}: {key!r}.ros__parameters must be a map")
         _flatten("", params, values)
     unknown = [k for k in values if k not in BY_NAME and k != "use_sim_time"
-               and not k.startswith(DISPLAYS_PREFIX)]
+               and not k.startswith((DISPLAYS_PREFIX, CAMERAS_PREFIX))]
     for k in unknown:
         del values[k]
     values.pop("use_sim_time", None)
     return values, unknown
 
 
-def check_value(spec: ParamSpec, value: Any, source: str = "") -> Any:
-    """``value`` as the node would store it for ``spec`` (ConfigError if it would refuse)."""
+def check_value(spec: ParamSpec, value: Any, source: str = "", label: str = "") -> Any:
+    """``value`` as the node would store it for ``spec`` (ConfigError if it would refuse;
+    ``label``: how the message names the value, when not as the parameter)."""
     where = f" ({source})" if source else ""
     kind = spec.type_name
 
     def bad(why: str) -> ConfigError:
-        return ConfigError(f"parameter {spec.name}{where}: {why}")
+        return ConfigError(f"{label}: {why}" if label else f"parameter {spec.name}{where}: {why}")
 
     if kind == "bool":
         if not isinstance(value, bool):
@@ -178,7 +179,8 @@ def viewer_params(path: str | os.PathLike[str] | None = None,
     """Every viewer parameter: the node's defaults, then the parameter file at
     ``path`` (if any), then ``overrides``; all checked. Also returns the
     undeclared names the file set (the node ignores them; tell the user). Display
-    entries (``displays.<name>.<key>``) pass as they are: vuer_ros/displays.py checks them."""
+    entries (``displays.<name>.<key>``) and listed cameras (``render.cameras.<name>.<key>``)
+    pass as they are: vuer_ros/displays.py and vuer_ros/cameras.py check them."""
     params = default_params()
     unknown: list[str] = []
     values: dict[str, Any] = {}
@@ -189,7 +191,7 @@ def viewer_params(path: str | os.PathLike[str] | None = None,
             spec = BY_NAME.get(name)
             if spec is not None:
                 params[name] = check_value(spec, value, source)
-            elif name.startswith(DISPLAYS_PREFIX):
+            elif name.startswith((DISPLAYS_PREFIX, CAMERAS_PREFIX)):
                 params[name] = value
             else:
                 raise ConfigError(f"unknown parameter {name!r}")

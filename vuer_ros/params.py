@@ -9,7 +9,7 @@ ROS-free on purpose: tests and the docs generator read it without rclpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 # Topics the node publishes (relative: they follow the node's namespace).
 IMAGE_TOPIC = "vuer/image"
@@ -22,6 +22,26 @@ CAMERA_TF_TOPIC = "/tf"
 NODE_NAME = "vuer_viewer"
 # Parameters under this prefix list displays (vuer_ros/displays.py), besides the table below.
 DISPLAYS_PREFIX = "displays."
+# ... and under this one render cameras (vuer_ros/cameras.py: render.cameras.<name>.<key>).
+CAMERAS_PREFIX = "render.cameras."
+
+
+class CameraTopics(NamedTuple):
+    """The topics of one render camera: the node's own camera (``""``) publishes on
+    ``vuer/image``, ...; a listed camera ``front`` on ``vuer/front/image``, ..."""
+
+    image: str
+    compressed: str
+    camera_info: str
+    depth: str
+
+    @classmethod
+    def of(cls, camera: str = "") -> "CameraTopics":
+        if not camera:
+            return cls(IMAGE_TOPIC, COMPRESSED_TOPIC, CAMERA_INFO_TOPIC, DEPTH_TOPIC)
+        base = f"vuer/{camera}"
+        return cls(f"{base}/image", f"{base}/image/compressed", f"{base}/camera_info",
+                   f"{base}/depth")
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,18 @@ PARAMS: tuple[ParamSpec, ...] = (
               "fixed_frame's axes, so the camera moves with the frame but does not turn with "
               "it. Its pose then goes out with each image on /tf (a child of fixed_frame). "
               "Empty: the camera stays put. Not with render.camera_frame.", dynamic=True),
+    ParamSpec("render.camera_path", "",
+              "A camera path file (YAML, docs/render-bag.md \"Camera paths\"): keyframes of "
+              "eye, target and fov in seconds from the path's start (here the first render "
+              "tick with a running ROS clock, sim time with use_sim_time; again after ROS "
+              "time jumps back), smoothly interpolated, or an orbit around a frame. The "
+              "camera's pose then goes out with each image on /tf. Empty: no path. Not with "
+              "render.camera_frame or render.target_frame."),
+    ParamSpec("render.cameras_file", "",
+              "A YAML file listing render cameras by name, as render.cameras.<name>.<key> "
+              "does (docs/parameters.md, \"Several cameras\"). Listed cameras replace the "
+              "single camera above: each publishes on vuer/<name>/image, .../camera_info, "
+              "... and has its own optical frame; one browser grabs them in turn each tick."),
     ParamSpec("render.optical_frame", "vuer_camera_optical",
               "Frame id of the published images and camera_info. The node publishes it on "
               "/tf_static: a child of fixed_frame (fixed camera) or of render.camera_frame; "

@@ -65,11 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("outputs (at least one)")
     out.add_argument("-o", "--output", metavar="OUT",
                      help="new bag: the input's messages plus /vuer/image, /vuer/image/compressed, "
-                          "/vuer/camera_info and the camera's TF. OUT.mcap or OUT.db3: one file; "
+                          "/vuer/camera_info and the camera's TF (with --cameras: "
+                          "/vuer/<name>/image, ... per camera). OUT.mcap or OUT.db3: one file; "
                           "another name: a rosbag2 folder (sqlite3, or --storage mcap)")
-    out.add_argument("--video", metavar="OUT.mp4", help="H.264 MP4, one frame per tick")
+    out.add_argument("--video", metavar="OUT.mp4", help="H.264 MP4, one frame per tick "
+                     "(with --cameras: OUT_<name>.mp4 per camera)")
     out.add_argument("--frames", metavar="DIR",
-                     help="a PNG per frame (frame_NNNNNN.png) and timestamps.csv")
+                     help="a PNG per frame (frame_NNNNNN.png) and timestamps.csv (with --cameras: "
+                          "in DIR/<name>/ per camera)")
     out.add_argument("--storage", choices=("sqlite3", "mcap"),
                      help="storage of a folder output bag (default sqlite3)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -100,6 +103,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="the fixed camera follows this TF frame's origin (rviz's Orbit view "
                           "Target Frame): --eye and --target are offsets from it, the view does "
                           "not turn with it; the camera's pose goes in the output bag's /tf")
+    cam.add_argument("--camera-path", metavar="YAML",
+                     help="a camera path file: keyframes of eye/target/fov in seconds from the "
+                          "bag's first message, smoothly interpolated, or an orbit around a frame "
+                          "(docs/render-bag.md, \"Camera paths\"); the camera's pose goes in the "
+                          "output bag's /tf with each image")
+    cam.add_argument("--cameras", metavar="YAML",
+                     help="a file listing several cameras by name, each with its own size, fov, "
+                          "placement or path (docs/parameters.md, \"Several cameras\"): each gets "
+                          "/vuer/<name>/image, ... in the output bag, OUT_<name>.mp4 and DIR/<name>/")
     cam.add_argument("--topics", nargs="+", metavar="TOPIC",
                      help="marker topics to show (Marker or MarkerArray; default: the config's "
                           "marker_topics and marker_array_topics)")
@@ -138,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
             args.config, dict(args.param), rate=args.rate, width=width, height=height,
             fov=args.fov, fixed_frame=args.fixed_frame, camera_frame=args.camera_frame,
             camera_frame_is_optical=True if args.optical else None, eye=eye, target=target,
-            target_frame=args.target_frame,
-            topics=topics, depth=True if args.depth else None, jpeg_quality=args.jpeg_quality,
+            target_frame=args.target_frame, camera_path=args.camera_path,
+            cameras_file=args.cameras, topics=topics, depth=True if args.depth else None, jpeg_quality=args.jpeg_quality,
             start=args.start, end=args.end, storage=args.storage, urdf=args.urdf)
     except (ConfigError, argparse.ArgumentTypeError) as e:
         return _fail(str(e))
@@ -199,7 +211,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: interrupted after {summary.frames} of {summary.total} frames{skipped}; "
               f"{outputs} are closed and readable", file=sys.stderr, flush=True)
         return 130
-    print(f"{PROG}: {summary.frames} frames ({summary.width}x{summary.height} at "
+    size = f"{summary.width}x{summary.height}" if list(summary.cameras) in ([], [""]) else \
+        "cameras " + ", ".join(f"{name} {n}" for name, n in summary.cameras.items())
+    print(f"{PROG}: {summary.frames} frames ({size} at "
           f"{summary.rate:g} Hz, bag time {window}{skipped}) in {summary.elapsed_s:.1f} s "
           f"({summary.fps:.1f} frames/s) -> {outputs}", file=sys.stderr, flush=True)
     return 0

@@ -15,13 +15,18 @@ Output bag (:class:`BagOutput`), as the live node publishes (ros/viewer_node.py)
   (``"rgb8; jpeg compressed bgr8"``, image_transport's format string),
   ``/vuer/camera_info``, ``/vuer/depth`` (32FC1, with render.depth), each
   stamped with the tick's bag time (header and bag timestamp alike), frame id
-  ``render.optical_frame``;
-- the render camera's optical frame on ``/tf_static`` (transient local), once,
-  at the first tick; or, for a camera following ``render.target_frame``, on ``/tf``
-  with each frame (in the input's /tf connection when it has one).
+  the camera's optical frame; listed cameras on ``/vuer/<name>/image``, ...;
+- the optical frames of the cameras fixed on TF on ``/tf_static`` (transient
+  local), in one message at the first tick; a camera that moves (following a
+  target frame, on a camera path) on ``/tf`` with each frame (in the input's /tf
+  connection when it has one).
 ``OUT.mcap`` / ``OUT.db3``: one storage file at exactly that path (written in
 ``OUT.partial/`` and moved there when closed); any other path: a rosbag2
 folder (sqlite3 unless ``storage="mcap"``).
+
+Video and PNGs: for the node's own camera ``--video OUT.mp4`` and ``--frames DIR``
+as given; for listed cameras one of each per camera, ``OUT_<name>.mp4`` beside it
+and ``DIR/<name>/`` (:func:`video_paths`, :func:`frames_dirs`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import shutil
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import cv2
 from rosbags.interfaces import Connection, ConnectionExtRosbag2, Qos, QosDurability, QosHistory
@@ -40,7 +45,7 @@ from rosbags.interfaces import QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from ..params import CAMERA_INFO_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
+from ..render.camera_spec import CameraSpec
 from ..view.image_fields import Fields, Wants, image_fields
 from ..view.kinds import TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC
 from ..view.offline import RenderedTick
@@ -64,9 +69,26 @@ TF_QOS = _qos(100, QosDurability.VOLATILE)              # tf2_ros' TransformBroa
 STATIC_TF_QOS = _qos(1, QosDurability.TRANSIENT_LOCAL)  # the node's STATIC_BROADCAST_QOS
 
 
-def output_topics(depth: bool) -> list[str]:
-    topics = ["/" + IMAGE_TOPIC, "/" + COMPRESSED_TOPIC, "/" + CAMERA_INFO_TOPIC]
-    return topics + (["/" + DEPTH_TOPIC] if depth else [])
+def output_topics(depth: bool, cameras: Sequence[CameraSpec] = (CameraSpec(),)) -> list[str]:
+    out = []
+    for spec in cameras:
+        t = spec.topics
+        out += ["/" + t.image, "/" + t.compressed, "/" + t.camera_info] + (["/" + t.depth] if depth else [])
+    return out
+
+
+def video_paths(video: Path, cameras: Sequence[CameraSpec]) -> dict[str, Path]:
+    """Camera name -> its MP4: ``video`` itself for the node's own camera, ``<stem>_<name>``
+    beside it for each listed camera."""
+    return {spec.name: video if not spec.name else video.with_name(f"{video.stem}_{spec.name}"
+                                                                   f"{video.suffix}")
+            for spec in cameras}
+
+
+def frames_dirs(frames: Path, cameras: Sequence[CameraSpec]) -> dict[str, Path]:
+    """Camera name -> its PNG folder: ``frames`` itself for the node's own camera,
+    ``frames/<name>/`` for each listed camera."""
+    return {spec.name: frames / spec.name if spec.name else frames for spec in cameras}
 
 
 def bag_layout(path: Path, storage: str | None) -> tuple[StoragePlugin, bool]:
@@ -92,16 +114,15 @@ class BagOutput:
     """The output bag: input messages copied, renders added. Use from one thread."""
 
     def __init__(self, path: Path, source: BagInput, *, storage: str | None = None,
-                 depth: bool = False, optical_frame: str = "vuer_camera_optical",
-                 jpeg_quality: int = 90) -> None:
+                 depth: bool = False, jpeg_quality: int = 90,
+                 cameras: Sequence[CameraSpec] = (CameraSpec(),)) -> None:
         self.path = path
         self.source = source
         self.plugin, self.single_file = bag_layout(path, storage)
         self.depth = depth
-        self.optical_frame = optical_frame
         self.jpeg_quality = int(jpeg_quality)
         self.store = get_typestore(Stores.ROS2_JAZZY)
-        self.own_topics = set(output_topics(True))
+        self.own_topics = set(output_topics(True, cameras))
         self._bagdir = path.with_name(path.name + ".partial") if self.single_file else path
         if self.single_file and self._bagdir.exists():
             logger.info("removing %s left over from an earlier run", self._bagdir)
@@ -174,7 +195,7 @@ class BagOutput:
         return conn
 
     def write_camera_tf(self, stamp_ns: int, tf: Fields) -> None:
-        """The optical frame on /tf_static (as the node's static broadcaster)."""
+        """The optical frames on /tf_static (as the node's static broadcaster)."""
         conn = self._static_tf or self._connection(TF_STATIC_TOPIC, TF_STATIC.msgtype, STATIC_TF_QOS)
         self.writer.write(conn, stamp_ns, self.store.serialize_cdr(to_rosbags(self.store, tf), tf.type))
 
@@ -182,8 +203,8 @@ class BagOutput:
         """The frame as the live node publishes it (image_fields.py), stamped in bag time."""
         try:
             messages = image_fields(tick.rgb, tick.depth, tick.camera, tick.stamp_ns,
-                                    self.optical_frame, self.jpeg_quality, Wants(depth=self.depth),
-                                    tick.camera_tf_parent)
+                                    tick.spec.optical_frame, self.jpeg_quality,
+                                    Wants(depth=self.depth), tick.camera_tf_parent, tick.spec.topics)
         except ValueError as e:
             raise OutputError(f"frame {tick.index}: {e}") from None
         for topic, fields in messages.items():
@@ -289,16 +310,15 @@ class OutputWriter:
 
     def __init__(self, *, source: BagInput, bag: Path | None = None, video: Path | None = None,
                  frames: Path | None = None, storage: str | None = None, depth: bool = False,
-                 optical_frame: str = "vuer_camera_optical", jpeg_quality: int = 90,
-                 rate: float = 10.0, width: int = 640, height: int = 480,
-                 max_queue: int = 6) -> None:
+                 jpeg_quality: int = 90, rate: float = 10.0,
+                 cameras: Sequence[CameraSpec] = (CameraSpec(),), max_queue: int = 6) -> None:
         self._spec = dict(source=source, bag=bag, video=video, frames=frames, storage=storage,
-                          depth=depth, optical_frame=optical_frame, jpeg_quality=jpeg_quality,
-                          rate=rate, width=width, height=height)
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+                          depth=depth, jpeg_quality=jpeg_quality, rate=rate)
+        self.cameras = tuple(cameras)
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue * len(self.cameras))
         self.bag: BagOutput | None = None
-        self.video: VideoOutput | None = None
-        self.frames: FramesOutput | None = None
+        self.videos: dict[str, VideoOutput] = {}     # camera name -> its MP4
+        self.frames: dict[str, FramesOutput] = {}    # camera name -> its PNGs
         self.error: BaseException | None = None
         self.written = 0
         self._opened = threading.Event()
@@ -338,13 +358,17 @@ class OutputWriter:
     # -- thread ----------------------------------------------------------------------------------
     def _open(self) -> None:
         s = self._spec
+        by_name = {spec.name: spec for spec in self.cameras}
         if s["bag"] is not None:
             self.bag = BagOutput(s["bag"], s["source"], storage=s["storage"], depth=s["depth"],
-                                 optical_frame=s["optical_frame"], jpeg_quality=s["jpeg_quality"])
+                                 jpeg_quality=s["jpeg_quality"], cameras=self.cameras)
         if s["video"] is not None:
-            self.video = VideoOutput(s["video"], s["rate"], s["width"], s["height"])
+            for name, path in video_paths(s["video"], self.cameras).items():
+                self.videos[name] = VideoOutput(path, s["rate"], by_name[name].width,
+                                                by_name[name].height)
         if s["frames"] is not None:
-            self.frames = FramesOutput(s["frames"])
+            for name, path in frames_dirs(s["frames"], self.cameras).items():
+                self.frames[name] = FramesOutput(path)
 
     def _run(self) -> None:
         try:
@@ -381,14 +405,15 @@ class OutputWriter:
             tick: RenderedTick = item[1]
             if self.bag is not None:
                 self.bag.write_frame(tick)
-            if self.video is not None:
-                self.video.write(tick)
-            if self.frames is not None:
-                self.frames.write(tick)
+            video, frames = self.videos.get(tick.spec.name), self.frames.get(tick.spec.name)
+            if video is not None:
+                video.write(tick)
+            if frames is not None:
+                frames.write(tick)
             self.written += 1
 
     def _close_all(self) -> None:
-        for out in (self.bag, self.video, self.frames):
+        for out in (self.bag, *self.videos.values(), *self.frames.values()):
             if out is None:
                 continue
             try:

@@ -21,7 +21,7 @@ from ..view.offline import RenderSummary, plan, render_recording
 from ..view.options import RenderOptions
 from ..view.render_session import RenderSession
 from .errors import BagRenderError, OutputError
-from .outputs import OutputWriter, bag_layout
+from .outputs import OutputWriter, bag_layout, frames_dirs, video_paths
 from .reader import BagInput
 
 logger = logging.getLogger("vuer_ros.bag")
@@ -88,7 +88,9 @@ async def render_bag_async(input: str | os.PathLike[str], output: str | os.PathL
 
     Outputs (any combination, or none to only count): ``output`` a new bag
     (``.mcap``/``.db3`` file, else a rosbag2 folder), ``video`` an MP4,
-    ``frames`` a folder of PNGs. ``renderer``: a started :class:`Renderer` to
+    ``frames`` a folder of PNGs; with listed cameras (``render.cameras``) a video and
+    a folder per camera (``<video stem>_<name>.mp4``, ``<frames>/<name>/``).
+    ``renderer``: a started :class:`Renderer` to
     reuse (default: one of its own). ``progress(info, final=False)`` is called
     after each frame; ``should_stop()`` is checked before each tick (True: stop
     cleanly, ``summary.interrupted``). Raises :class:`BagRenderError`
@@ -100,26 +102,32 @@ async def render_bag_async(input: str | os.PathLike[str], output: str | os.PathL
     out_path = Path(output) if output is not None else None
     if out_path is not None:
         bag_layout(out_path, options.storage)   # a contradictory --storage fails here
-    summary = RenderSummary(input=str(input), rate=settings.rate, width=settings.width,
-                            height=settings.height, optical_frame=settings.optical_frame)
+    cameras = settings.camera_specs
+    summary = RenderSummary(input=str(input), rate=settings.rate, width=cameras[0].width,
+                            height=cameras[0].height, optical_frame=cameras[0].optical_frame)
     with BagInput(input) as bag:
         the_plan = plan(bag, options)     # topics, window, frames: checked before any output
         out_path = _prepare_path(out_path, overwrite, "output bag")
-        video_path = _prepare_path(Path(video) if video is not None else None, overwrite, "video")
-        frames_path = _prepare_frames_dir(Path(frames) if frames is not None else None, overwrite)
+        video_path = Path(video) if video is not None else None
+        frames_path = Path(frames) if frames is not None else None
+        for name, p in (video_paths(video_path, cameras) if video_path else {}).items():
+            _prepare_path(p, overwrite, "video")
+            summary.outputs["video" + (f" {name}" if name else "")] = str(p)
+        for name, p in (frames_dirs(frames_path, cameras) if frames_path else {}).items():
+            _prepare_frames_dir(p, overwrite)
+            summary.outputs["frames" + (f" {name}" if name else "")] = str(p)
         writer = OutputWriter(source=bag, bag=out_path, video=video_path, frames=frames_path,
                               storage=options.storage, depth=settings.depth,
-                              optical_frame=settings.optical_frame,
                               jpeg_quality=settings.jpeg_quality, rate=settings.rate,
-                              width=settings.width, height=settings.height)
+                              cameras=cameras)
         writer.start()
-        for key, p in (("bag", out_path), ("video", video_path), ("frames", frames_path)):
-            if p is not None:
-                summary.outputs[key] = str(p)
+        if out_path is not None:
+            summary.outputs = {"bag": str(out_path), **summary.outputs}
         own = renderer is None
         try:
             if renderer is None:
-                renderer = await Renderer(settings.width, settings.height).start(wait=True)
+                renderer = await Renderer(max(c.width for c in cameras),
+                                          max(c.height for c in cameras)).start(wait=True)
             await render_recording(bag, options, renderer, writer, summary, the_plan=the_plan,
                                    progress=progress, should_stop=should_stop)
         finally:

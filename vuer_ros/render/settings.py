@@ -1,8 +1,13 @@
 """RenderSettings: the render.* parameters of the viewer node, as plain data.
 
 Built from the node's parameters by vuer_ros/view/options.py, for the live
-node and offline rendering alike, so both place and size the camera the same
+node and offline rendering alike, so both place and size the cameras the same
 way. Frame names here are already normalised (tf2's rule, at that boundary).
+
+The single-camera parameters (render.width, ..., render.camera_path) are the node's
+own camera (:attr:`RenderSettings.camera`, topics ``vuer/image``, ...). Cameras listed
+under render.cameras / render.cameras_file (vuer_ros/cameras.py) replace it: then
+:attr:`RenderSettings.camera_specs` are those, each with its own topics.
 """
 
 from __future__ import annotations
@@ -10,12 +15,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from .camera_path import CameraPath
+from .camera_spec import BODY_TO_OPTICAL, CameraSpec, Mount
 
-from .camera import RenderCamera, matrix_to_quat, optical_look_at
-
-# REP 103 body frame (x forward, z up) -> optical frame (z forward, x right, y down)
-BODY_TO_OPTICAL = matrix_to_quat(np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]))
+__all__ = ["BODY_TO_OPTICAL", "RenderSettings"]
 
 
 @dataclass(frozen=True)
@@ -39,39 +42,40 @@ class RenderSettings:
     jpeg_quality: int = 90
     lazy: bool = True
     grab_timeout: float = 10.0
+    camera_path: CameraPath | None = None
+    cameras: tuple[CameraSpec, ...] = ()     # listed cameras (vuer_ros/cameras.py)
+
+    @property
+    def camera(self) -> CameraSpec:
+        """The node's own camera, as the single-camera parameters say."""
+        return CameraSpec("", self.width, self.height, self.fov, self.near, self.far,
+                          self.camera_frame, self.camera_frame_is_optical, self.eye, self.target,
+                          self.target_frame, self.camera_path, self.optical_frame)
+
+    @property
+    def camera_specs(self) -> tuple[CameraSpec, ...]:
+        """The cameras rendered each tick: the listed ones, else the node's own."""
+        return self.cameras or (self.camera,)
 
     def camera_parent(self, fixed_frame: str) -> str:
-        """The frame whose TF places the camera: render.camera_frame (riding it),
-        render.target_frame (following its origin) or the fixed frame."""
+        """The frame whose TF places the node's own camera: render.camera_frame (riding
+        it), render.target_frame (following its origin) or the fixed frame."""
         return self.camera_frame or self.target_frame or fixed_frame
 
-    def camera_mount(self, fixed_frame: str) -> tuple[str, tuple[float, float, float],
-                                                       tuple[float, float, float, float]] | None:
-        """Where the optical frame hangs on TF, for good (/tf_static): (parent frame, xyz,
-        quaternion xyzw). None when the camera follows render.target_frame: it moves in
-        the fixed frame with that frame's origin but keeps its orientation there, which
-        no fixed child of a turning frame does, so its pose goes out with each image
-        (on /tf, a child of the fixed frame at the image's stamp)."""
-        if self.target_frame and not self.camera_frame:
-            return None
-        if self.camera_frame:
-            q = (0.0, 0.0, 0.0, 1.0) if self.camera_frame_is_optical else \
-                tuple(float(v) for v in BODY_TO_OPTICAL)
-            return self.camera_frame, (0.0, 0.0, 0.0), q  # type: ignore[return-value]
-        q = optical_look_at(self.eye, self.target)
-        return fixed_frame, tuple(float(v) for v in self.eye), \
-            tuple(float(v) for v in q)  # type: ignore[return-value]
+    def camera_mount(self, fixed_frame: str) -> Mount | None:
+        """Where the node's own camera's optical frame hangs on TF for good
+        (:meth:`CameraSpec.camera_mount`)."""
+        return self.camera.camera_mount(fixed_frame)
 
     def check(self) -> None:
         """ValueError with the parameter's name when a value cannot work."""
-        RenderCamera(self.width, self.height, self.fov, self.near, self.far)
-        if not self.camera_frame:
-            optical_look_at(self.eye, self.target)
         if not (self.rate > 0 and math.isfinite(self.rate)):
             raise ValueError(f"render.rate {self.rate}: must be a positive number of Hz")
-        if not self.optical_frame:
-            raise ValueError("render.optical_frame must not be empty")
-        if self.camera_frame and self.target_frame:
-            raise ValueError(f"render.camera_frame '{self.camera_frame}' and render.target_frame "
-                             f"'{self.target_frame}': the camera rides a frame or follows one; "
-                             "set one of them")
+        for spec in self.camera_specs:
+            spec.check()
+        optical: dict[str, str] = {}
+        for spec in self.camera_specs:
+            other = optical.setdefault(spec.optical_frame, spec.name)
+            if other != spec.name:
+                raise ValueError(f"cameras '{other}' and '{spec.name}' have the same optical "
+                                 f"frame '{spec.optical_frame}'; give each its own optical_frame")

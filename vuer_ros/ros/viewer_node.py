@@ -10,8 +10,9 @@ grabs on its own thread. Frames come back as message field values
 (image_fields.py) on the view's publisher thread and are published here:
 ``vuer/image`` (rgb8), ``vuer/image/compressed`` (JPEG), ``vuer/camera_info``,
 ``vuer/depth`` (32FC1 metres, with ``render.depth``), relative to the node's
-namespace, and the render camera's optical frame on /tf_static (on /tf with each
-image while it follows ``render.target_frame``).
+namespace (for listed cameras ``vuer/<name>/image``, ...), and the render cameras'
+optical frames on /tf_static (on /tf with each image for a camera that moves: one
+following a target frame, or on a camera path).
 """
 
 from __future__ import annotations
@@ -40,18 +41,16 @@ from tf2_msgs.msg import TFMessage
 from ..config import ConfigError
 from ..params import (
     BY_NAME,
-    CAMERA_INFO_TOPIC,
     CAMERA_TF_TOPIC,
+    CAMERAS_PREFIX,
     DISPLAYS_PREFIX,
-    COMPRESSED_TOPIC,
-    DEPTH_TOPIC,
-    IMAGE_TOPIC,
     NODE_NAME,
     PARAMS,
+    CameraTopics,
     ParamSpec,
 )
 from ..scene.frame_id import frame_id
-from ..view.image_fields import Fields, Wants, camera_tf_fields
+from ..view.image_fields import Fields, Wants, static_cameras_tf
 from ..view.kinds import Qos, Subscription, auto_subscription
 from ..view.live import LiveView
 from ..view.options import ViewOptions, settings_from_params
@@ -182,14 +181,16 @@ class ViewerNode(Node):
         options = ViewOptions.from_params(self._params())
         self.fixed_frame = options.fixed_frame
 
-        # outputs
-        self._image_pubs = {
-            IMAGE_TOPIC: self.create_publisher(Image, IMAGE_TOPIC, IMAGE_QOS),
-            COMPRESSED_TOPIC: self.create_publisher(CompressedImage, COMPRESSED_TOPIC, IMAGE_QOS),
-            CAMERA_INFO_TOPIC: self.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, IMAGE_QOS),
-            DEPTH_TOPIC: self.create_publisher(Image, DEPTH_TOPIC, IMAGE_QOS),
-            # a camera following render.target_frame: its pose with each image
+        # outputs: each camera's topics (read at start, as the cameras are)
+        self._camera_topics: dict[str, CameraTopics] = {}
+        self._image_pubs: dict[str, Any] = {
+            # a camera that moves (a target frame, a path): its pose with each image
             CAMERA_TF_TOPIC: self.create_publisher(TFMessage, CAMERA_TF_TOPIC, TF_QOS)}
+        for spec in options.settings.camera_specs:
+            topics = self._camera_topics[spec.name] = spec.topics
+            for topic, msg_type in ((topics.image, Image), (topics.compressed, CompressedImage),
+                                    (topics.camera_info, CameraInfo), (topics.depth, Image)):
+                self._image_pubs[topic] = self.create_publisher(msg_type, topic, IMAGE_QOS)
         self.static_tf_pub = self.create_publisher(TFMessage, "/tf_static", STATIC_BROADCAST_QOS)
         self._publish_lock = threading.Lock()
 
@@ -214,9 +215,11 @@ class ViewerNode(Node):
             self.view.stop()
             raise
         settings = options.settings
+        size = f"{settings.width}x{settings.height}" if not settings.cameras else \
+            "cameras " + ", ".join(f"{c.name} {c.width}x{c.height}" for c in settings.cameras)
         self.get_logger().info(
             f"vuer_ros viewer: open {self.view.open_url} (fixed frame '{self.fixed_frame}', "
-            f"{settings.width}x{settings.height} at {settings.rate:g} Hz, "
+            f"{size} at {settings.rate:g} Hz, "
             f"{'headless renderer' if settings.headless else 'renders from a connected browser'})")
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ class ViewerNode(Node):
 
     def _params(self, changes: dict[str, Any] | None = None) -> dict[str, Any]:
         """Every parameter of the table, with ``changes`` over the current values."""
-        values = {name: self._p(name) for name in [*(s.name for s in PARAMS), *self._display_params]}
+        values = {name: self._p(name) for name in [*(s.name for s in PARAMS), *self._listed_params]}
         values.update(changes or {})
         return values
 
@@ -307,12 +310,16 @@ class ViewerNode(Node):
                     self.set_parameters([Parameter(spec.name, ptype, value)])
             else:
                 self.declare_parameter(spec.name, spec.default, descriptor)
-        # displays listed in the parameter file (displays.<name>.<key>; displays.py checks them)
-        self._display_params = sorted(name for name in (overrides or {})
-                                      if name.startswith(DISPLAYS_PREFIX) and name not in BY_NAME)
-        for name in self._display_params:
+        # displays and cameras listed in the parameter file (displays.<name>.<key>,
+        # render.cameras.<name>.<key>; displays.py and cameras.py check them)
+        self._listed_params = sorted(name for name in (overrides or {})
+                                     if name.startswith((DISPLAYS_PREFIX, CAMERAS_PREFIX))
+                                     and name not in BY_NAME)
+        for name in self._listed_params:
+            what = "a display option (docs/displays.md)" if name.startswith(DISPLAYS_PREFIX) \
+                else "a render camera's key (docs/parameters.md, \"Several cameras\")"
             self.declare_parameter(name, overrides[name].value, ParameterDescriptor(
-                name=name, read_only=True, description="a display option (docs/displays.md)"))
+                name=name, read_only=True, description=what))
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         if self._internal_set:
@@ -324,6 +331,9 @@ class ViewerNode(Node):
                 if param.name.startswith(DISPLAYS_PREFIX):
                     return SetParametersResult(successful=False, reason=(
                         "displays are read at start; restart the node"))
+                if param.name.startswith(CAMERAS_PREFIX):
+                    return SetParametersResult(successful=False, reason=(
+                        "render cameras are read at start; restart the node"))
                 continue   # use_sim_time and other rclpy parameters
             if spec.name == "port":
                 return SetParametersResult(successful=False, reason=(
@@ -374,25 +384,24 @@ class ViewerNode(Node):
 
     # -- camera on TF ---------------------------------------------------------------------------
     def _publish_camera_tf(self, settings: RenderSettings | None = None) -> None:
-        """The camera's optical frame on /tf_static, when it is fixed on TF (a camera
-        following render.target_frame goes out on /tf with each image instead)."""
+        """The optical frames of the cameras fixed on TF on /tf_static, all in one message
+        (the latched topic keeps one per publisher); a camera that moves goes out on /tf
+        with each image instead."""
         settings = settings or self.view.settings
-        mount = settings.camera_mount(self.fixed_frame)
-        if mount is None:
-            return
-        parent, xyz, q = mount
-        tf = camera_tf_fields(self._now_ns(), parent, settings.optical_frame, xyz, q)
-        self._safe_publish(self.static_tf_pub, to_rclpy(tf))
+        tf = static_cameras_tf(self._now_ns(), settings.camera_specs, self.fixed_frame)
+        if tf is not None:
+            self._safe_publish(self.static_tf_pub, to_rclpy(tf))
 
     # -- FrameSink (called on the view's publisher thread) --------------------------------------
-    def wants(self) -> Wants:
+    def wants(self, camera: str = "") -> Wants:
         pubs = self._image_pubs
         try:
-            return Wants(image=pubs[IMAGE_TOPIC].get_subscription_count() > 0,
-                         compressed=pubs[COMPRESSED_TOPIC].get_subscription_count() > 0,
-                         depth=pubs[DEPTH_TOPIC].get_subscription_count() > 0,
-                         info=pubs[CAMERA_INFO_TOPIC].get_subscription_count() > 0)
-        except Exception:  # shutting down
+            topics = self._camera_topics[camera]
+            return Wants(image=pubs[topics.image].get_subscription_count() > 0,
+                         compressed=pubs[topics.compressed].get_subscription_count() > 0,
+                         depth=pubs[topics.depth].get_subscription_count() > 0,
+                         info=pubs[topics.camera_info].get_subscription_count() > 0)
+        except Exception:  # shutting down, or a camera this node has no publishers for
             return Wants(False, False, False, False)
 
     def publish(self, messages: dict[str, Fields]) -> None:

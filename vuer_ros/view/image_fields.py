@@ -7,17 +7,19 @@ field values; nested messages are Fields too, arrays are numpy arrays (uint8
 for ``data``, float64 for matrices). Every field is given, so a writer that
 needs them all (rosbags) gets them.
 
-Outputs (topics relative to the node's namespace, params.py):
+Outputs (topics relative to the node's namespace, params.py; a listed camera ``front``
+publishes on ``vuer/front/image``, ...: ``CameraTopics``):
 - ``vuer/image``: sensor_msgs/Image, rgb8, top row first;
 - ``vuer/image/compressed``: sensor_msgs/CompressedImage, JPEG, format
   ``"rgb8; jpeg compressed bgr8"`` (image_transport's string);
 - ``vuer/camera_info``: sensor_msgs/CameraInfo from the camera's own K (render/camera.py);
 - ``vuer/depth``: sensor_msgs/Image 32FC1, metres along the optical axis, +inf where
   nothing was hit;
-- the camera's optical frame on /tf_static: tf2_msgs/TFMessage, once; or, for a
-  camera that moves in the fixed frame (render.target_frame), on /tf with each image
+- the cameras' optical frames on /tf_static: one tf2_msgs/TFMessage holding every
+  camera fixed on TF (a latched topic keeps a publisher's last message only); a camera
+  that moves in the fixed frame (a target_frame, a path) on /tf with each image
   (``camera_tf_parent``: the fixed frame), stamped with the image's time.
-All stamped with the frame's time and ``render.optical_frame``.
+All stamped with the frame's time and the camera's optical frame.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ..params import CAMERA_INFO_TOPIC, CAMERA_TF_TOPIC, COMPRESSED_TOPIC, DEPTH_TOPIC, IMAGE_TOPIC
+from ..params import CAMERA_TF_TOPIC, CameraTopics
 from ..render.camera import RenderCamera
+from ..render.camera_spec import CameraSpec
 
 try:
     import cv2
@@ -88,30 +91,32 @@ def jpeg(rgb: np.ndarray, quality: int) -> bytes:
 
 def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera, stamp_ns: int,
                  frame_id: str, jpeg_quality: int, wants: Wants = Wants(),
-                 camera_tf_parent: str | None = None) -> dict[str, Fields]:
-    """Topic (``vuer/image``, ...; ``/tf`` absolute) -> the message to publish on it, for the
-    outputs in ``wants``; with ``camera_tf_parent`` (the fixed frame) also the camera's
-    pose on /tf, as that frame's child at the image's stamp, when any output is wanted."""
+                 camera_tf_parent: str | None = None,
+                 topics: CameraTopics = CameraTopics.of()) -> dict[str, Fields]:
+    """Topic (``topics``: ``vuer/image``, ...; ``/tf`` absolute) -> the message to publish on
+    it, for the outputs in ``wants``; with ``camera_tf_parent`` (the fixed frame) also the
+    camera's pose on /tf, as that frame's child at the image's stamp, when any output is
+    wanted."""
     head = header(stamp_ns, frame_id)
     h, w = rgb.shape[:2]
     out: dict[str, Fields] = {}
     if wants.image:
-        out[IMAGE_TOPIC] = Fields("sensor_msgs/msg/Image", {
+        out[topics.image] = Fields("sensor_msgs/msg/Image", {
             "header": head, "height": h, "width": w, "encoding": "rgb8", "is_bigendian": 0,
             "step": w * 3, "data": np.ascontiguousarray(rgb).reshape(-1)})
     if wants.compressed:
-        out[COMPRESSED_TOPIC] = Fields("sensor_msgs/msg/CompressedImage", {
+        out[topics.compressed] = Fields("sensor_msgs/msg/CompressedImage", {
             "header": head, "format": JPEG_FORMAT,
             "data": np.frombuffer(jpeg(rgb, jpeg_quality), dtype=np.uint8)})
     if wants.depth and depth is not None:
         d = np.ascontiguousarray(depth, dtype="=f4")
-        out[DEPTH_TOPIC] = Fields("sensor_msgs/msg/Image", {
+        out[topics.depth] = Fields("sensor_msgs/msg/Image", {
             "header": head, "height": h, "width": w, "encoding": "32FC1",
             "is_bigendian": int(sys.byteorder == "big"), "step": w * 4,
             "data": d.view(np.uint8).reshape(-1)})
     if wants.info:
         info = camera.camera_info_fields()
-        out[CAMERA_INFO_TOPIC] = Fields("sensor_msgs/msg/CameraInfo", {
+        out[topics.camera_info] = Fields("sensor_msgs/msg/CameraInfo", {
             "header": head, "height": info["height"], "width": info["width"],
             "distortion_model": info["distortion_model"],
             "d": np.asarray(info["d"], dtype=np.float64), "k": np.asarray(info["k"], dtype=np.float64),
@@ -128,6 +133,12 @@ def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera
 def camera_tf_fields(stamp_ns: int, parent: str, child: str, xyz: Sequence[float],
                      q: Sequence[float]) -> Fields:
     """The render camera's optical frame as a TFMessage (for /tf_static, or /tf)."""
+    return cameras_tf_fields(stamp_ns, [(parent, child, xyz, q)])
+
+
+def cameras_tf_fields(stamp_ns: int,
+                      mounts: Sequence[tuple[str, str, Sequence[float], Sequence[float]]]) -> Fields:
+    """Optical frames ``(parent, child, xyz, q xyzw)`` as one TFMessage."""
     return Fields("tf2_msgs/msg/TFMessage", {"transforms": [Fields(
         "geometry_msgs/msg/TransformStamped", {
             "header": header(stamp_ns, parent), "child_frame_id": child,
@@ -135,4 +146,13 @@ def camera_tf_fields(stamp_ns: int, parent: str, child: str, xyz: Sequence[float
                 "translation": Fields("geometry_msgs/msg/Vector3", {
                     "x": float(xyz[0]), "y": float(xyz[1]), "z": float(xyz[2])}),
                 "rotation": Fields("geometry_msgs/msg/Quaternion", {
-                    "x": float(q[0]), "y": float(q[1]), "z": float(q[2]), "w": float(q[3])})})})]})
+                    "x": float(q[0]), "y": float(q[1]), "z": float(q[2]), "w": float(q[3])})})})
+        for parent, child, xyz, q in mounts]})
+
+
+def static_cameras_tf(stamp_ns: int, cameras: Sequence[CameraSpec], fixed_frame: str) -> Fields | None:
+    """The optical frames of ``cameras`` fixed on TF (their ``camera_mount``), as the one
+    message for /tf_static; None when every camera moves (its pose goes with its images)."""
+    mounts = [(m[0], spec.optical_frame, m[1], m[2]) for spec in cameras
+              if (m := spec.camera_mount(fixed_frame)) is not None]
+    return cameras_tf_fields(stamp_ns, mounts) if mounts else None

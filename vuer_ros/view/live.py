@@ -15,12 +15,14 @@ Two periodic jobs on the thread's event loop:
 - status (every STATUS_PERIOD_S, in the flush loop): the status event for the
   browsers' panels (status.py), also sent to each browser as it connects;
 - render tick (``render.rate`` Hz): the same drain, then, in the same step,
-  one grab from the render camera. The browser answers a grab after every
-  event sent before it, so the frame shows exactly the drained state; it is
-  stamped with the ROS time of that drain (sim time with use_sim_time), and
-  never two images of one instant (a paused /clock). When a grab takes
-  longer than the period, ticks run back to back; one grab is in flight at a
-  time.
+  one grab from each render camera in turn (the node's own, or each listed one,
+  at its own size: ``render.cameras``). The browser answers a grab after every
+  event sent before it, so the frame shows exactly the drained state; every
+  camera's frame is stamped with the ROS time of that drain (sim time with
+  use_sim_time), and never two images of one instant (a paused /clock). While
+  several cameras are grabbed the scene flush waits, so all of them show the
+  same instant. When the grabs take longer than the period, ticks run back to
+  back; one grab is in flight at a time.
 Offline rendering runs the same player ticks over bag time (offline.py).
 """
 
@@ -37,6 +39,7 @@ from ..protocol.events import ServerEvent
 from ..protocol.status import STATUS_PERIOD_S
 from ..render.camera import RenderCamera
 from ..render.settings import RenderSettings
+from ..server import Frame
 from ..scene.errors import UrdfError
 from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import RobotDescription, read_urdf_file
@@ -45,7 +48,7 @@ from ..server.logs import ThrottledLog
 from .inbox import Inbox
 from .kinds import Subscription, subscriptions
 from .options import ViewOptions
-from .player import FallbackDecode, ScenePlayer
+from .player import FallbackDecode, ScenePlayer, Shot
 from .publisher import FramePublisher, FrameSink, RenderedFrame
 from .errors import RendererError
 from .render_session import RenderSession
@@ -78,8 +81,11 @@ class LiveView:
         self._drained_ns = 0                        # ROS time of the last drain
         self._camera: RenderCamera | None = None    # the render camera of the last tick
         s = options.settings
+        specs = s.camera_specs
         self.session = RenderSession(host=options.host, port=options.port, headless=s.headless,
-                                     width=s.width, height=s.height, grab_timeout=s.grab_timeout,
+                                     width=max(c.width for c in specs),
+                                     height=max(c.height for c in specs),
+                                     grab_timeout=s.grab_timeout,
                                      client_dir=client_dir, token=options.token,
                                      cert=options.tls_cert, key=options.tls_key)
         self.player = ScenePlayer(options,
@@ -97,7 +103,7 @@ class LiveView:
                 self._robot_file = read_urdf_file(options.robot_description_file)
             except UrdfError as e:
                 self._robot_file = e   # shown as no robot, logged once, as a bad topic message
-        self._publisher = FramePublisher(sink, self.stats)
+        self._publisher = FramePublisher(sink, self.stats, cameras=len(specs))
         self.session.server.on("INIT", self._send_status)
         self.sink = sink
         self._throttled = ThrottledLog(logger, interval=10.0)
@@ -106,6 +112,7 @@ class LiveView:
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_pending = False
         self._stopping = False
+        self._holding_scene = False   # a tick grabs several cameras: no flush in between
         self._last_stamp = -1
         self._started = threading.Event()
         self._start_error: BaseException | None = None
@@ -301,26 +308,27 @@ class LiveView:
         return later.payload is not None and self.player.supersedes(topic, msg, later.payload)
 
     # -- scene flush and render ticks --------------------------------------------------------------
-    def _drain_to_now(self, tick: bool = False) -> tuple[int, RenderCamera | None]:
+    def _drain_to_now(self, tick: bool = False) -> tuple[int, list[Shot]]:
         """Apply what arrived and send the scene's changes up to the ROS time now; on a
-        render tick also the camera then (the player's tick, as offline)."""
+        render tick also the cameras then (the player's tick, as offline)."""
         self._apply_inbox(None)
         started = time.perf_counter()
         now = int(self.clock_ns())
+        shots: list[Shot] = []
         if tick:
-            events, camera = self.player.tick(now)
+            events, shots = self.player.tick(now)
         else:
-            events, camera = self.player.drain(now), None
+            events = self.player.drain(now)
         for event in events:
             self.session.broadcast(event)
         self._drained_ns = now
-        if camera is not None:
-            self._camera = camera
+        if shots and shots[0][1] is not None:   # the first camera: the one the panel shows
+            self._camera = shots[0][1]
         if self.player.resets != self.stats.resets:
             self.stats.resets = self.player.resets
             self._last_stamp = -1   # the clock went back: images start again from there
         self.stats.drain_s += time.perf_counter() - started
-        return now, camera
+        return now, shots
 
     async def _flush_loop(self) -> None:
         report = StatsReport(self.stats)
@@ -330,6 +338,8 @@ class LiveView:
             if report.due() and logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s", report.line())
             await asyncio.sleep(1.0 / max(self.options.scene_rate, self.settings.rate))
+            if self._holding_scene:
+                continue
             try:
                 self._drain_to_now()
             except Exception as e:
@@ -373,26 +383,44 @@ class LiveView:
     async def _tick(self) -> None:
         self.stats.ticks += 1
         settings = self.settings
-        stamp, camera = self._drain_to_now(tick=True)
-        camera_tf_parent = self.player.camera_tf_parent()   # as of this drain
+        stamp, shots = self._drain_to_now(tick=True)
+        # as of this drain: the fixed frame may change while the grabs are awaited
+        parents = [self.player.camera_tf_parent(spec) for spec, _ in shots]
         if stamp <= self._last_stamp:
             # sim time has not moved since the last image (a paused or slow /clock): the
             # same stamp twice would be two images of one instant
             return
-        wants = self.sink.wants()
-        if settings.lazy and not wants.any:
-            return
-        if camera is None or self.session.render_session() is None:
-            return   # no camera pose yet, or no renderer yet (starting, restarting, none opened)
+        grabbed = False
+        self._holding_scene = len(shots) > 1
+        try:
+            for (spec, camera), parent in zip(shots, parents):
+                wants = self.sink.wants(spec.name)
+                if settings.lazy and not wants.any:
+                    continue
+                if camera is None or self.session.render_session() is None:
+                    continue   # no camera pose yet, or no renderer yet (starting, restarting, none opened)
+                frame = await self._grab(camera, settings.depth and wants.depth)
+                if frame is None:
+                    continue
+                grabbed = True
+                self._publisher.put(RenderedFrame(frame, stamp, camera, settings, time.monotonic(),
+                                                  spec, parent))
+        finally:
+            self._holding_scene = False
+        if grabbed:
+            self._last_stamp = stamp
+
+    async def _grab(self, camera: RenderCamera, depth: bool) -> Frame | None:
+        """One frame from ``camera``, counted in the stats; None (logged, throttled) when
+        the renderer failed: the next tick tries again."""
         started = time.monotonic()
         try:
-            frame = await self.session.grab(camera, depth=settings.depth and wants.depth)
+            frame = await self.session.grab(camera, depth=depth)
         except RendererError as e:
             self.stats.grab_failures += 1
             self._throttled.warning(("grab", e.cause), "%s; retrying on the next tick", e)
-            return
-        now = time.monotonic()
-        took = now - started
+            return None
+        took = time.monotonic() - started
         st = self.stats
         st.grabs += 1
         st.last_grab_ms = took * 1000.0
@@ -403,5 +431,4 @@ class LiveView:
         if took > SLOW_GRAB_S:
             self._throttled.warning("slow", "rendering the scene took %.1f s (the browser was "
                                     "applying or drawing a large scene); images are late", took)
-        self._last_stamp = stamp
-        self._publisher.put(RenderedFrame(frame, stamp, camera, settings, now, camera_tf_parent))
+        return frame

@@ -5,11 +5,12 @@ Per tick t of the window (ticks.py: ``start + k / rate`` in ``[start, end)``):
    received at its recording time (TF with its history and interpolation;
    markers with lifetimes counted from it, DELETEALL, frame_locked);
 2. ``player.tick(t)``: the scene a live viewer shows at sim time t, and the
-   render camera then (the live node's: fixed eye/target, or riding
-   ``render.camera_frame`` by its latest TF);
-3. those events go to the browser, then one grab from that camera;
-4. the frame goes to the outputs, stamped t (with the camera's pose on /tf when it
-   follows ``render.target_frame``; otherwise the pose is on /tf_static once).
+   render cameras then (the live node's: the node's own or the listed ones, each
+   fixed at eye/target, riding a camera frame or following a target frame by its
+   latest TF, or on a camera path at t minus the recording's first message);
+3. those events go to the browser, then one grab from each camera, in turn;
+4. the frames go to the outputs, stamped t (with a camera's pose on /tf when it
+   moves in the fixed frame; otherwise the poses are on /tf_static once).
 
 The loop waits for every grab (it is not paced by the wall clock): no tick is
 dropped or repeated however slow rendering is. While the browser renders
@@ -18,8 +19,8 @@ only after frame k came back, so a grab retried after a browser restart still
 sees exactly the scene of its tick). Renders are deterministic: the same
 recording and options give the same pixels (SwiftShader rasterises on the CPU,
 with no timing in the scene). A tick whose camera frame has no transform yet
-produces no frame (as the live node publishes none); it is counted in
-``RenderSummary.skipped``.
+produces no frame of that camera (as the live node publishes none); a tick without
+any frame is counted in ``RenderSummary.skipped``.
 
 The recording is anything with the :class:`Recording` interface (vuer_ros/bag/reader.py's
 BagInput); where frames go is the :class:`Outputs` interface (vuer_ros/bag/outputs.py).
@@ -38,17 +39,18 @@ import numpy as np
 from rosbags.typesys.store import Typestore
 
 from ..render.camera import RenderCamera
+from ..render.camera_spec import CameraSpec
 from ..scene.errors import UrdfError
 from ..scene.frame_id import frame_id
 from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import read_urdf_file
 from .errors import FrameError, RendererError, RobotModelError, TopicError
-from .image_fields import camera_tf_fields
+from .image_fields import static_cameras_tf
 from ..displays import DISPLAY_TYPES
 from .kinds import (AUTO, MARKER, MARKER_ARRAY, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC, MessageKind,
                     Subscription, auto_subscription, subscriptions)
 from .options import RenderOptions, absolute_topic
-from .player import ScenePlayer
+from .player import ScenePlayer, Shot
 from .render_session import RenderSession
 from .ticks import NS_PER_S, TickClock
 
@@ -95,6 +97,7 @@ class RenderedTick:
     rgb: np.ndarray          # HxWx3 uint8, top row first
     depth: np.ndarray | None
     camera: RenderCamera
+    spec: CameraSpec         # which camera: its topics, optical frame, outputs
     camera_tf_parent: str | None = None   # the camera's pose goes with it (player.py)
 
 
@@ -139,9 +142,10 @@ class RenderSummary:
     """What a render did."""
 
     input: str
-    frames: int = 0                   # frames rendered and written
+    frames: int = 0                   # ticks rendered and written (each camera's frame)
     total: int = 0                    # ticks in the window
-    skipped: int = 0                  # ticks without a camera pose (no frame)
+    skipped: int = 0                  # ticks without any camera pose (no frame)
+    cameras: dict[str, int] = field(default_factory=dict)   # camera name -> its frames
     interrupted: bool = False         # stopped early (Ctrl-C); outputs hold what was done
     stamps: list[int] = field(default_factory=list)   # recording time of each frame (ns)
     bag_start_ns: int = 0             # the recording's first message
@@ -296,26 +300,34 @@ def scan_tf_frames(recording: Recording, wanted: Collection[str],
     return seen
 
 
-def check_frames(recording: Recording, options: RenderOptions, camera_parent: str,
-                 clock: TickClock) -> None:
-    """FrameError (naming the frames there are) when the fixed or camera frame never
-    appears in the recording's TF."""
-    fixed, camera_parent = frame_id(options.fixed_frame), frame_id(camera_parent)
-    wanted = {fixed} | ({camera_parent} if camera_parent != fixed else set())
+def check_frames(recording: Recording, options: RenderOptions, clock: TickClock) -> None:
+    """FrameError (naming the frames there are) when the fixed frame, or a frame a camera
+    is placed by, never appears in the recording's TF."""
+    fixed = frame_id(options.fixed_frame)
+    needed: dict[str, str] = {}   # frame -> what names it
+    for spec in options.settings.camera_specs:
+        for frame, what in spec.tf_frames().items():
+            needed.setdefault(frame_id(frame), what)
+    needed.pop(fixed, None)
+    wanted = {fixed} | set(needed)
     seen = scan_tf_frames(recording, wanted, stop_ns=clock.end_ns)
     if wanted <= seen.keys():
         return
     roots = sorted(f for f, is_child in seen.items() if not is_child)
     names = roots + sorted(f for f in seen if f not in roots)
     listed = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-    if camera_parent != fixed and camera_parent not in seen:
-        following = not options.settings.camera_frame
-        what, flag = ("target frame", "--target-frame") if following else ("camera frame",
-                                                                            "--camera-frame")
-        raise FrameError(
-            f"{what} '{camera_parent}' never appears in the bag's TF "
-            f"({'frames: ' + listed if seen else 'the bag has no /tf or /tf_static'}); "
-            f"pass an existing frame to {flag}, or place the camera with --eye/--target")
+    frames = "frames: " + listed if seen else "the bag has no /tf or /tf_static"
+    for frame, what in needed.items():
+        if frame in seen:
+            continue
+        if what in ("render.camera_frame", "render.target_frame"):   # the flags' camera
+            following = what == "render.target_frame"
+            name, flag = ("target frame", "--target-frame") if following else ("camera frame",
+                                                                               "--camera-frame")
+            raise FrameError(f"{name} '{frame}' never appears in the bag's TF ({frames}); pass "
+                             f"an existing frame to {flag}, or place the camera with --eye/--target")
+        raise FrameError(f"{what}: frame '{frame}' never appears in the bag's TF ({frames}); "
+                         "name an existing frame")
     if seen and fixed not in seen:
         hint = f"e.g. --fixed-frame {roots[0]} (a root of the TF tree)" if roots else "--fixed-frame"
         raise FrameError(f"fixed frame '{fixed}' never appears in the bag's TF (frames: {listed}); "
@@ -325,7 +337,7 @@ def check_frames(recording: Recording, options: RenderOptions, camera_parent: st
 def plan(recording: Recording, options: RenderOptions) -> Plan:
     topics = choose_topics(recording, options)
     clock = window(recording, options)
-    check_frames(recording, options, options.settings.camera_parent(options.fixed_frame), clock)
+    check_frames(recording, options, clock)
     copy_until = clock.end_ns if options.end is not None else None
     return Plan(topics, clock, copy_until)
 
@@ -349,6 +361,8 @@ async def render_recording(recording: Recording, options: RenderOptions, session
 
     resolver = MeshResolver(session.mount, options.view.mesh_roots, embed=session.embed)
     player = ScenePlayer(options.view, resolve_mesh=resolver)
+    player.path_start_ns = recording.start_ns   # camera paths run in bag time from its start
+    summary.cameras = {spec.name: 0 for spec in settings.camera_specs}
     if options.urdf:
         try:
             player.set_robot_file(read_urdf_file(options.urdf))
@@ -375,7 +389,6 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     messages = iter(recording.messages(reading or (), stop_ns))
     pending = next(messages, None)
     depth = settings.depth
-    mount = settings.camera_mount(options.fixed_frame)   # None: the pose goes with each frame
 
     def feed(until_ns: int) -> list[Any]:
         """Apply every message up to ``until_ns`` (inclusive); the raw ones to copy."""
@@ -398,11 +411,23 @@ async def render_recording(recording: Recording, options: RenderOptions, session
             await asyncio.sleep(0.002)
         outputs.put(item, block=False)
 
-    async def finish(flight: tuple[int, int, RenderCamera, asyncio.Task[Any]]) -> None:
-        k, tick, camera, task = flight
-        frame = await task
-        await put(("frame", RenderedTick(k, tick, frame.rgb, frame.depth if depth else None,
-                                         camera, player.camera_tf_parent())))
+    async def grab_each(k: int, tick: int, posed: list[tuple[CameraSpec, RenderCamera]]) -> list[Any]:
+        """Each camera's frame, one after the other (no events in between: one instant)."""
+        frames = []
+        for spec, camera in posed:
+            name = f" of camera '{spec.name}'" if spec.name else ""
+            frames.append(await session.grab(camera, depth=depth, attempts=GRAB_ATTEMPTS,
+                                             what=f"frame {k}{name} (bag time {tick / NS_PER_S:.3f} s)"))
+        return frames
+
+    async def finish(flight: tuple[int, int, list[tuple[CameraSpec, RenderCamera, str | None]],
+                                   asyncio.Task[Any]]) -> None:
+        k, tick, posed, task = flight
+        frames = await task
+        for (spec, camera, parent), frame in zip(posed, frames):
+            await put(("frame", RenderedTick(k, tick, frame.rgb, frame.depth if depth else None,
+                                             camera, spec, parent)))
+            summary.cameras[spec.name] += 1
         summary.frames += 1
         summary.stamps.append(tick)
         if progress is not None:
@@ -411,7 +436,8 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                                   time.monotonic() - started))
 
     started = time.monotonic()
-    flight: tuple[int, int, RenderCamera, asyncio.Task[Any]] | None = None
+    flight: tuple[int, int, list[tuple[CameraSpec, RenderCamera, str | None]],
+                  asyncio.Task[Any]] | None = None
     try:
         for k in range(len(clock)):
             if should_stop is not None and should_stop():
@@ -419,24 +445,24 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                 break
             tick = clock.time(k)
             batch = feed(tick)            # overlaps the browser rendering the previous tick
-            events, camera = player.tick(tick)
+            events, shots = player.tick(tick)
+            posed = _posed(player, shots)
             if flight is not None:
                 current, flight = flight, None
                 await finish(current)
             if batch:
                 await put(("copy", batch))
-            if k == 0 and mount is not None:
-                await put(("camera_tf", tick, camera_tf_fields(tick, mount[0], settings.optical_frame,
-                                                               mount[1], mount[2])))
+            if k == 0:
+                static_tf = static_cameras_tf(tick, settings.camera_specs, options.fixed_frame)
+                if static_tf is not None:
+                    await put(("camera_tf", tick, static_tf))
             for event in events:
                 session.broadcast(event)
-            if camera is None:
+            if not posed:
                 summary.skipped += 1
                 continue
-            task = asyncio.ensure_future(session.grab(
-                camera, depth=depth, attempts=GRAB_ATTEMPTS,
-                what=f"frame {k} (bag time {tick / NS_PER_S:.3f} s)"))
-            flight = (k, tick, camera, task)
+            task = asyncio.ensure_future(grab_each(k, tick, [(s, c) for s, c, _ in posed]))
+            flight = (k, tick, posed, task)
             for _ in range(3):            # let the request reach the socket before the next feed
                 await asyncio.sleep(0)
         if flight is not None:
@@ -463,10 +489,21 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                                   (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
     if summary.frames == 0 and summary.skipped and not summary.interrupted:
+        frames = sorted({f for spec in settings.camera_specs for f in spec.tf_frames()})
+        if settings.cameras or settings.camera_path is not None:
+            raise FrameError(f"no frame rendered: the frames the cameras are placed by "
+                             f"({', '.join(frames)}) never connected to the fixed frame "
+                             f"'{options.fixed_frame}' in TF; check --fixed-frame and the cameras")
         flag = "--camera-frame" if options.settings.camera_frame else "--target-frame"
         raise FrameError(f"no frame rendered: the camera's frame '{summary.camera_parent}' never "
                          f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
                          f"--fixed-frame and {flag}")
+
+
+def _posed(player: ScenePlayer, shots: list[Shot]) -> list[tuple[CameraSpec, RenderCamera, str | None]]:
+    """The cameras with a pose at this tick, each with the frame its pose goes out in."""
+    return [(spec, camera, player.camera_tf_parent(spec)) for spec, camera in shots
+            if camera is not None]
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",

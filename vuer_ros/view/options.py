@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
+from ..cameras import listed_cameras, read_path
 from ..config import ConfigError, read_params_file, viewer_params
 from ..displays import AUTO, DisplayConfig, display_configs
 from ..render.settings import RenderSettings
@@ -34,6 +35,7 @@ def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = N
             v = list(params[name])
             if len(v) != 3 or not all(math.isfinite(float(x)) for x in v):
                 raise ValueError(f"{name} must be 3 finite numbers [x, y, z], got {v}")
+        path = str(params.get("render.camera_path", "") or "").strip()
         settings = RenderSettings(
             rate=float(params["render.rate"]), width=int(params["render.width"]),
             height=int(params["render.height"]), fov=float(params["render.fov"]),
@@ -46,7 +48,9 @@ def settings_from_params(params: Mapping[str, Any], *, headless: bool | None = N
             headless=bool(params["render.headless"]) if headless is None else headless,
             depth=bool(params["render.depth"]), jpeg_quality=int(params["render.jpeg_quality"]),
             lazy=bool(params["render.lazy"]) if lazy is None else lazy,
-            grab_timeout=float(params["render.grab_timeout"]))
+            grab_timeout=float(params["render.grab_timeout"]),
+            camera_path=read_path(path, "render.camera_path") if path else None)
+        settings = replace(settings, cameras=listed_cameras(params, settings.camera))
         settings.check()
     except (ValueError, TypeError) as e:
         raise ConfigError(str(e)) from None
@@ -185,7 +189,8 @@ class RenderOptions:
                fov: float | None = None, fixed_frame: str | None = None,
                camera_frame: str | None = None, camera_frame_is_optical: bool | None = None,
                eye: Sequence[float] | None = None, target: Sequence[float] | None = None,
-               target_frame: str | None = None,
+               target_frame: str | None = None, camera_path: str | None = None,
+               cameras_file: str | None = None,
                topics: Sequence[str] | None = None, depth: bool | None = None,
                jpeg_quality: int | None = None, start: float | None = None,
                end: float | None = None, storage: str | None = None,
@@ -194,7 +199,9 @@ class RenderOptions:
         (node parameter names, e.g. ``{"render.near": 0.1}``), then the keyword
         arguments (the command line's flags). ``eye``/``target``/``target_frame`` select
         the fixed camera (clearing a configured ``render.camera_frame``); ``camera_frame``
-        clears a configured ``render.target_frame``."""
+        clears a configured ``render.target_frame``; any of them clears a configured
+        ``render.camera_path``, and ``camera_path`` (a path file) clears both frames.
+        ``cameras_file``: a file listing cameras (vuer_ros/cameras.py)."""
         overrides: dict[str, Any] = dict(params or {})
         flags = {"render.rate": rate, "render.width": width, "render.height": height,
                  "render.fov": fov, "fixed_frame": fixed_frame,
@@ -206,6 +213,13 @@ class RenderOptions:
                                          or target_frame is not None):
             raise ConfigError("give either a camera frame (--camera-frame) or a fixed camera "
                               "(--eye/--target/--target-frame), not both")
+        if camera_path is not None and (camera_frame is not None or eye is not None
+                                        or target is not None or target_frame is not None):
+            raise ConfigError("give either a camera path (--camera-path) or a camera placed by "
+                              "--camera-frame, --eye/--target or --target-frame, not both")
+        if camera_path is not None and cameras_file is not None:
+            raise ConfigError("--camera-path places the single camera, which --cameras replaces: "
+                              "give each listed camera its own path (its `path` key)")
         if camera_frame is not None:
             overrides["render.camera_frame"] = camera_frame
             overrides["render.target_frame"] = ""
@@ -217,6 +231,14 @@ class RenderOptions:
                 overrides["render.eye"] = [float(v) for v in eye]
             if target is not None:
                 overrides["render.target"] = [float(v) for v in target]
+        if camera_path is not None:
+            overrides.update({"render.camera_path": camera_path, "render.camera_frame": "",
+                              "render.target_frame": ""})
+        elif camera_frame is not None or eye is not None or target is not None \
+                or target_frame is not None:
+            overrides["render.camera_path"] = ""
+        if cameras_file is not None:
+            overrides["render.cameras_file"] = cameras_file
         values, unknown = viewer_params(config, overrides)
         if unknown:
             logging.getLogger("vuer_ros.bag").warning(

@@ -7,8 +7,13 @@ and offline rendering (ticks of bag time: vuer_ros/view/offline.py):
     player = ScenePlayer(options, resolve_mesh=...)
     player.add_topic("/tf", TF)                      # ... every subscribed topic
     player.feed(topic, cdr_bytes, receive_ns)        # every message up to t, in order
-    events, camera = player.tick(t)                  # advance(t), drain_events(), camera at t
-    send the events, then grab from ``camera`` (None: no camera pose yet, no image)
+    events, shots = player.tick(t)                   # advance(t), drain_events(), cameras at t
+    send the events, then grab from each shot's camera (None: no camera pose yet, no image)
+
+The cameras are the settings' ``camera_specs`` (render/camera_spec.py): the node's own,
+or the listed ones. A camera on a path reads the time since the path's start
+(:attr:`ScenePlayer.path_start_ns`): offline rendering sets it to the bag's first
+message; live it is the first tick with a running clock, and again after a reset.
 
 Messages count as received at ``receive_ns`` (bag time offline, the ROS clock
 live), so lifetimes and TF lookups agree between the two. Bad input is
@@ -32,14 +37,14 @@ from rosbags.typesys.store import Typestore
 
 from ..cdr import CdrError, Decoder, UnsupportedEncoding
 from ..protocol.events import ServerEvent
-from ..render.camera import RenderCamera, matrix_to_quat
+from ..render.camera import RenderCamera
+from ..render.camera_spec import CameraSpec
 from ..render.settings import RenderSettings
 from ..scene import SceneModel, TfError
 from ..scene.errors import UrdfError
 from ..scene.frame_id import frame_id
 from ..scene.markers import MeshResolver
 from ..scene.tf_display import TfDisplay
-from ..scene.transform import Transform
 from ..scene.urdf import RobotDescription
 from ..displays import DISPLAY_TYPES, TF
 from .kinds import Handler, MessageKind
@@ -52,6 +57,9 @@ CLOCK_JUMP_BACK_NS = 1_000_000_000
 
 FallbackDecode = Callable[[str, bytes], Any]
 """``(ROS type, raw bytes) -> message`` for encodings the CDR decoders do not read."""
+
+Shot = tuple[CameraSpec, "RenderCamera | None"]
+"""A camera at a tick: its spec and where it is (None: no pose yet, no image)."""
 
 
 @dataclass
@@ -75,7 +83,8 @@ class ScenePlayer:
         self._topics: dict[str, _Topic] = {}
         self._robot_file: RobotDescription | UrdfError | None = None
         self._last_t: int | None = None
-        self._fixed_camera: RenderCamera | None = None
+        # ns of ROS/bag time where camera paths start (None: at the next tick with a clock)
+        self.path_start_ns: int | None = None
         self.resets = 0
         self.tf_display: TfDisplay | None = None
         self.model = self._new_model(options.fixed_frame)
@@ -85,18 +94,21 @@ class ScenePlayer:
         model = SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
                            max_marker_points=o.max_marker_points, grid=o.grid,
                            logger=logging.getLogger("vuer_ros.scene"))
-        # the optical frame the node publishes for its images comes back on /tf_static: it is
-        # the image's frame, not the scene's (and it would hang under an old fixed frame)
-        model.frames.ignored = frozenset({self.settings.optical_frame})
+        # the optical frames the node publishes for its images come back on /tf_static: they
+        # are the images' frames, not the scene's (and would hang under an old fixed frame)
+        model.frames.ignored = self._optical_frames()
         tf = next((d for d in o.displays if d.type == TF.name and d.enabled), None)
         self.tf_display = None if tf is None else model.add_display(
             TfDisplay(model.frames, model.problems, tf.options, self._camera_frames()))
         return model
 
+    def _optical_frames(self) -> frozenset[str]:
+        return frozenset(spec.optical_frame for spec in self.settings.camera_specs)
+
     def _camera_frames(self) -> set[str]:
-        """The frames at the render camera's lens, which the TF display leaves out."""
-        s = self.settings
-        return {f for f in (s.optical_frame, frame_id(s.camera_frame)) if f}
+        """The frames at the render cameras' lenses, which the TF display leaves out."""
+        return {f for spec in self.settings.camera_specs
+                for f in (spec.optical_frame, frame_id(spec.camera_frame)) if f}
 
     @property
     def problems(self) -> Any:
@@ -184,14 +196,12 @@ class ScenePlayer:
     # -- settings ----------------------------------------------------------------------------------
     def configure(self, settings: RenderSettings) -> None:
         self.settings = settings
-        self._fixed_camera = None
-        self.model.frames.ignored = frozenset({settings.optical_frame})
+        self.model.frames.ignored = self._optical_frames()
         if self.tf_display is not None:
             self.tf_display.set_hidden(self._camera_frames())
 
     def set_fixed_frame(self, frame: str) -> None:
         self.model.set_fixed_frame(frame)
-        self._fixed_camera = None
 
     # -- ticks -------------------------------------------------------------------------------------
     def drain(self, t_ns: int) -> list[ServerEvent]:
@@ -203,9 +213,16 @@ class ScenePlayer:
         self.model.advance(t_ns)
         return self.model.drain_events()
 
-    def tick(self, t_ns: int) -> tuple[list[ServerEvent], RenderCamera | None]:
-        """:meth:`drain` to ``t_ns``, and the render camera then."""
-        return self.drain(t_ns), self.camera()
+    def tick(self, t_ns: int) -> tuple[list[ServerEvent], list[Shot]]:
+        """:meth:`drain` to ``t_ns``, and every render camera then."""
+        events = self.drain(t_ns)
+        if self.path_start_ns is None and t_ns > 0:   # before a /clock, sim time reads 0
+            self.path_start_ns = t_ns
+            for spec in self.settings.camera_specs:
+                if spec.path is not None:
+                    logger.info("%s: camera path %s starts (t = 0) at ROS time %.9f s", spec.label,
+                                spec.path.source, t_ns / 1e9)
+        return events, self.cameras()
 
     def _reset(self, back_ns: int) -> None:
         # as rviz: "Detected jump back in time", everything is cleared
@@ -213,6 +230,7 @@ class ScenePlayer:
                        back_ns / 1e9)
         self.model = self._new_model(self.model.fixed_frame)
         self.resets += 1
+        self.path_start_ns = None   # camera paths start again, with the bag
         for topic, t in self._topics.items():
             t.handler = None
             for msg, receive_ns in t.kept or ():
@@ -220,41 +238,42 @@ class ScenePlayer:
         if self._robot_file is not None:
             self.model.on_robot_description(self._robot_file, "robot_description_file")
 
-    def camera(self) -> RenderCamera | None:
-        """The render camera now: fixed at render.eye/target, following render.target_frame's
-        origin (eye and target are offsets from it; the orientation stays), or riding
-        render.camera_frame, by the latest TF; None (reported once) while that frame has
-        no transform."""
-        s = self.settings
-        if not s.camera_frame:
-            if self._fixed_camera is None:
-                self._fixed_camera = RenderCamera.look_at(
-                    s.eye, s.target, width=s.width, height=s.height, fov_y=s.fov, near=s.near,
-                    far=s.far)
-            if not s.target_frame:
-                return self._fixed_camera
-            pose = self._pose(s.target_frame, "render.target_frame")
-            if pose is None:
-                return None
-            camera = self._fixed_camera
-            return camera.with_pose((camera.position + pose[:3, 3]).tolist(),
-                                    camera.orientation.tolist())
-        mount = s.camera_mount(self.model.fixed_frame)
-        assert mount is not None   # riding a frame is a mount
-        parent, xyz, q = mount
-        pose = self._pose(parent, "render.camera_frame")
-        if pose is None:
-            return None
-        m = pose @ Transform(xyz, q).matrix()
-        return RenderCamera(s.width, s.height, s.fov, s.near, s.far, np.array(m[:3, 3]),
-                            matrix_to_quat(m[:3, :3]))
+    @property
+    def path_time_s(self) -> float:
+        """Seconds since camera paths started, at the last drained time (0 before)."""
+        if self.path_start_ns is None or self._last_t is None:
+            return 0.0
+        return (self._last_t - self.path_start_ns) / 1e9
 
-    def camera_tf_parent(self) -> str | None:
-        """The frame the camera's pose goes out in with each image (image_fields.py): the
-        fixed frame while the camera follows render.target_frame; None while its pose is
-        fixed on TF (the node's /tf_static, the output bag's camera TF)."""
+    def cameras(self) -> list[Shot]:
+        """Every render camera now (the settings' ``camera_specs``, in order)."""
+        return [(spec, self.camera(spec)) for spec in self.settings.camera_specs]
+
+    def camera(self, spec: CameraSpec | None = None) -> RenderCamera | None:
+        """A render camera now (default: the first, the node's own unless cameras are
+        listed): fixed at its eye/target, following its target_frame's origin (eye and
+        target are offsets from it; the orientation stays), riding its camera_frame by
+        the latest TF, or on its path at :attr:`path_time_s`; None (reported once) while
+        a frame it needs has no transform."""
+        spec = spec or self.settings.camera_specs[0]
+        try:
+            camera = spec.camera(self.path_time_s, self._pose)
+        except ValueError as e:   # a path whose eye meets its target
+            self.problems.report(("render-camera", spec.name, "path"), "path",
+                                 f"{spec.label}: {e} at {self.path_time_s:.3f} s of its path "
+                                 f"({spec.path_key}); no image there", logging.ERROR)
+            return None
+        self.problems.resolve(("render-camera", spec.name, "path"))
+        return camera
+
+    def camera_tf_parent(self, spec: CameraSpec | None = None) -> str | None:
+        """The frame a camera's pose goes out in with each image (image_fields.py): the
+        fixed frame while the camera moves in it (following a target_frame, on a path);
+        None while its pose is fixed on TF (the node's /tf_static, the output bag's
+        camera TF)."""
+        spec = spec or self.settings.camera_specs[0]
         fixed = self.model.fixed_frame
-        return fixed if self.settings.camera_mount(fixed) is None else None
+        return fixed if spec.camera_mount(fixed) is None else None
 
     def _pose(self, frame: str, parameter: str) -> np.ndarray | None:
         """``frame`` in the fixed frame (4x4) by the latest TF; None, reported once, while

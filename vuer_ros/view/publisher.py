@@ -1,8 +1,8 @@
 """FramePublisher: rendered frames -> the live node's outputs, on a thread of their own.
 
-JPEG encoding and DDS publishing overlap the next grab. At most two frames
-wait; when the sink falls behind the oldest is dropped and counted, so a
-slow subscriber never delays rendering.
+JPEG encoding and DDS publishing overlap the next grab. At most two ticks' frames
+wait (two per camera); when the sink falls behind the oldest is dropped and counted,
+so a slow subscriber never delays rendering.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..render.camera import RenderCamera
+from ..render.camera_spec import CameraSpec
 from ..render.settings import RenderSettings
 from ..server import Frame
 from ..server.logs import ThrottledLog
@@ -31,14 +32,15 @@ class RenderedFrame:
     camera: RenderCamera
     settings: RenderSettings
     grabbed_at: float          # time.monotonic() when it came back
+    spec: CameraSpec           # which camera: its topics and optical frame
     camera_tf_parent: str | None = None   # the camera's pose goes out with it (player.py)
 
 
 class FrameSink(Protocol):
     """Where images go (the live node's publishers)."""
 
-    def wants(self) -> Wants:
-        """Which outputs have subscribers now."""
+    def wants(self, camera: str = "") -> Wants:
+        """Which outputs of ``camera`` (its name; "" the node's own) have subscribers now."""
         ...
 
     def publish(self, messages: dict[str, Fields]) -> None:
@@ -47,10 +49,10 @@ class FrameSink(Protocol):
 
 
 class FramePublisher:
-    def __init__(self, sink: FrameSink, stats: RenderStats) -> None:
+    def __init__(self, sink: FrameSink, stats: RenderStats, cameras: int = 1) -> None:
         self.sink = sink
         self.stats = stats
-        self._queue: queue.Queue[RenderedFrame | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[RenderedFrame | None] = queue.Queue(maxsize=2 * max(cameras, 1))
         self._thread: threading.Thread | None = None
         self._throttled = ThrottledLog(logger, interval=10.0)
 
@@ -85,12 +87,12 @@ class FramePublisher:
             if item is None:
                 return
             try:
-                settings = item.settings
-                wants = self.sink.wants() if settings.lazy else Wants()
+                settings, spec = item.settings, item.spec
+                wants = self.sink.wants(spec.name) if settings.lazy else Wants()
                 frame = item.frame
                 self.sink.publish(image_fields(
-                    frame.rgb, frame.depth, item.camera, item.stamp_ns, settings.optical_frame,
-                    settings.jpeg_quality, wants, item.camera_tf_parent))
+                    frame.rgb, frame.depth, item.camera, item.stamp_ns, spec.optical_frame,
+                    settings.jpeg_quality, wants, item.camera_tf_parent, spec.topics))
                 stats.published += 1
                 stats.publish_times.append(time.monotonic())
             except Exception as e:
