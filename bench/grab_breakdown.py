@@ -73,12 +73,16 @@ PAGE_TIMINGS_JS = r"""
       const buffer = await blob.arrayBuffer();
       self.postMessage({ ms: performance.now() - t0, bytes: buffer.byteLength });
     };`;
-  for (const [name, opts] of [['jpeg_worker_gpu_canvas_ms', {}], ['jpeg_worker_cpu_canvas_ms', { willReadFrequently: true }]]) {
+  for (const [name, opts] of [['jpeg_worker_gpu_canvas_ms', {}],
+                              ['jpeg_worker_cpu_canvas_ms', { willReadFrequently: true }]]) {
     const w = new Worker(URL.createObjectURL(new Blob([worker], { type: 'text/javascript' })));
     const times = [];
     for (let i = 0; i < 20; i++) {
       const copy = pixels.slice();
-      const r = await new Promise((res) => { w.onmessage = (e) => res(e.data); w.postMessage({ w: W, h: H, pixels: copy.buffer, opts }, [copy.buffer]); });
+      const r = await new Promise((res) => {
+        w.onmessage = (e) => res(e.data);
+        w.postMessage({ w: W, h: H, pixels: copy.buffer, opts }, [copy.buffer]);
+      });
       if (i >= 3) times.push(r.ms);
     }
     out[name] = med(times);
@@ -134,7 +138,9 @@ async def seed_loop(session: VuerSession, wire: str, frames: int, warmup: int = 
             decode.append((t2 - t1) * 1e3)
             browser.append(float(event.value.get("delta", float("nan"))))
     fps = frames / (time.perf_counter() - start)
-    return (f"{wire:<5} {'seed UPDATE' if restate else 'position-only UPDATE':<20} {fps:5.1f} fps, latency median {statistics.median(latency):5.1f} ms, browser delta "
+    kind = 'seed UPDATE' if restate else 'position-only UPDATE'
+    return (f"{wire:<5} {kind:<20} {fps:5.1f} fps, latency median {statistics.median(latency):5.1f} ms, "
+            "browser delta "
             f"{statistics.median(browser):5.1f} ms, Python decode {statistics.median(decode):4.2f} ms")
 
 

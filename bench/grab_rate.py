@@ -368,8 +368,9 @@ def decode_costs(sizes: list[tuple[int, int]], repeat: int = 50) -> list[str]:
             np.frombuffer(rgba, np.uint8).reshape(h, w, 4)[::-1, :, :3]))
         jpeg_cv2 = cost(lambda jpeg=jpeg: decode_image(jpeg))
         jpeg_pil = cost(lambda jpeg=jpeg: np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")))
-        lines.append(f"  {w}x{h}: raw rgba -> rgb (cv2 flip+cvtColor) {raw_cv2:.2f} ms; numpy slicing {raw_numpy:.2f} ms; "
-                     f"JPEG ({len(jpeg) // 1024} KiB) cv2.imdecode {jpeg_cv2:.2f} ms; PIL (the seed's way) {jpeg_pil:.2f} ms")
+        lines.append(f"  {w}x{h}: raw rgba -> rgb (cv2 flip+cvtColor) {raw_cv2:.2f} ms; "
+                     f"numpy slicing {raw_numpy:.2f} ms; JPEG ({len(jpeg) // 1024} KiB) cv2.imdecode "
+                     f"{jpeg_cv2:.2f} ms; PIL (the seed's way) {jpeg_pil:.2f} ms")
     return lines
 
 

@@ -13,7 +13,8 @@ then ``--runs`` rounds of two phases of ``--phase`` seconds each:
   ``--update-rate`` Hz at a moving place (a costmap window); ``--local`` adds a
   200 x 200 local costmap re-published whole at 10 Hz, a few cells changed each time.
 The first ``--settle`` seconds of each phase are not measured (the map's first 16 MB
-reach the browser then). First, the node's share alone: decoding, the scene model, encoding. For each phase: image rate, TF change -> image median and
+reach the browser then). First, the node's share alone: decoding, the scene model,
+encoding. For each phase: image rate, TF change -> image median and
 p95 (node_rate.py's probe), the load average; then each phase's spread over the runs
 and the verdict: the map phases' median rate within 10% of the marker phases'.
 Figures and a pass/fail summary line; the exit code is 0 either way.

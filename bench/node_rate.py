@@ -454,7 +454,7 @@ def main() -> None:
         print("\nnode's own statistics (DEBUG log, every 5 s):")
         for line in stats:
             print("  " + line)
-    errors = [l for l in node.lines if re.search(r"\[(ERROR|WARN)\]", l)]
+    errors = [line for line in node.lines if re.search(r"\[(ERROR|WARN)\]", line)]
     if errors:
         print(f"\nnode warnings/errors ({len(errors)}):")
         for line in errors[:10]:

@@ -78,7 +78,7 @@ async def show_heatmap(sess: VuerSession):
             if cv2.waitKey(1) == ord("q"):
                 exit()
 
-        except asyncio.TimeoutError as e:
+        except asyncio.TimeoutError:
             print("render grab timed out.")
 
 

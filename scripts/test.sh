@@ -22,6 +22,14 @@ for a in "$@"; do
     if [ -e "${a%%::*}" ]; then targets=(); break; fi
 done
 
+# The whole suite also runs the static checks (ruff.toml, mypy.ini); a subset does not.
+if [ ${#targets[@]} -ne 0 ]; then
+    echo "[test] ruff check ."
+    "$VUER_ROS_VENV/bin/ruff" check . || { echo "[test] ruff found problems (above)" >&2; exit 1; }
+    echo "[test] mypy (strict: protocol/, view/, cdr/)"
+    "$VUER_ROS_PYTHON" -m mypy || { echo "[test] mypy found problems (above)" >&2; exit 1; }
+fi
+
 set +e
 "$VUER_ROS_PYTHON" -m pytest "${targets[@]}" -q "$@"
 rc=$?

@@ -7,15 +7,12 @@ the wire schema, :mod:`vuer_ros.protocol.schema` (the one definition)."""
 from __future__ import annotations
 
 from .protocol import elements as _elements
-from .protocol.elements import (ALL_TAGS, AmbientLight, Arrow, Box, CameraView, Cone, CubeList,
-                                Cylinder, Dae, DefaultScene, DirectionalLight, Element, Frustum,
-                                Glb, GrabRender, Grid, Group, HemisphereLight, Line, Obj, Plane,
-                                PointCloud, PointLight, Scene, Sphere, SphereList, Stl, Text, TriMesh,
-                                VuerGroup, to_wire_node, to_wire_value)
+from .protocol.elements import (Element)
 
 # any element class added to protocol/elements later is exported too
 globals().update({name: obj for name, obj in vars(_elements).items()
                   if isinstance(obj, type) and issubclass(obj, Element)})
 
 __all__ = sorted({name for name, obj in vars(_elements).items()
-                  if isinstance(obj, type) and issubclass(obj, Element)} | {"ALL_TAGS", "to_wire_node", "to_wire_value"})
+                  if isinstance(obj, type) and issubclass(obj, Element)}
+                 | {"ALL_TAGS", "to_wire_node", "to_wire_value"})

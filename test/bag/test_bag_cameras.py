@@ -146,7 +146,7 @@ def test_a_keyframe_path_puts_the_camera_where_the_file_says_and_the_box_where_t
         camera, stamp = camera_at(out, "/vuer", "vuer_camera_optical", k)
         assert stamp == stamp_ns(msg.header.stamp) == T0_NS + k * 100_000_000
         t_s = (stamp - T0_NS) / 1e9      # path time: bag time from the bag's first message
-        view = path.view(t_s, lambda frame, what: rover_xyz(t_s), 45.0)
+        view = path.view(t_s, lambda frame, what, t_s=t_s: rover_xyz(t_s), 45.0)
         assert np.allclose(camera.position, view.eye, atol=1e-6), (k, camera.position, view.eye)
         assert abs(abs(np.dot(camera.orientation, optical_look_at(view.eye, view.target))) - 1) < 1e-9
         assert camera.fov_y == pytest.approx(view.fov, abs=1e-6)

@@ -213,9 +213,11 @@ async def grab_jpeg(session: VuerSession) -> tuple[bytes, dict[str, Any], np.nda
 
 
 def describe(name: str, found: np.ndarray, expected: np.ndarray, camera: RenderCamera) -> str:
-    return (f"{name}: found {int(found.sum())} px centred at {np.round(centroid(found), 1).tolist() if found.any() else None}, "
+    at = np.round(centroid(found), 1).tolist() if found.any() else None
+    return (f"{name}: found {int(found.sum())} px centred at {at}, "
             f"expected {int(expected.sum())} px centred at {np.round(centroid(expected), 1).tolist()} "
-            f"(camera {camera.width}x{camera.height} fov_y {camera.fov_y:.2f} at {np.round(camera.position, 3).tolist()})")
+            f"(camera {camera.width}x{camera.height} fov_y {camera.fov_y:.2f} at "
+            f"{np.round(camera.position, 3).tolist()})")
 
 
 async def render_in_vuer_client(client_dir: Path, tmp_path: Path) -> dict[str, Any]:
@@ -427,7 +429,8 @@ def check_marker_image(name: str, kind: str, expected: Any, image: np.ndarray, m
             return f"no line pixels; expected {int(want.sum())} at {np.round(centroid(want), 1).tolist()}"
         off, overlap = float(np.linalg.norm(found - centroid(want))), iou(mask, want)
         if off > 3.0 or overlap < 0.5:
-            return f"line centroid {off:.1f} px off, IoU {overlap:.2f} ({int(mask.sum())} px, {int(want.sum())} expected)"
+            return (f"line centroid {off:.1f} px off, IoU {overlap:.2f} ({int(mask.sum())} px, "
+                    f"{int(want.sum())} expected)")
     elif kind == "points":
         uv = camera.project(marker_to_world(expected))
         _, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

@@ -21,7 +21,7 @@ SEED_CANDIDATES = [Path(__file__).resolve().parents[3] / "shared" / "seeds" / "p
 
 
 def code_lines(text: str) -> list[str]:
-    return [l for l in (line.strip() for line in text.splitlines()) if l and not l.startswith("#")]
+    return [s for s in (line.strip() for line in text.splitlines()) if s and not s.startswith("#")]
 
 
 def test_example_differs_from_the_seed_only_in_imports_and_the_typo():
@@ -60,7 +60,7 @@ def test_example_renders_headless_and_reports_frames_per_second():
             proc.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            raise AssertionError("example did not stop on SIGTERM")
+            raise AssertionError("example did not stop on SIGTERM") from None
     out = "".join(lines)
     assert "timed out" not in out, out
     assert len(rates) == 2 and min(rates) > 1.0, out

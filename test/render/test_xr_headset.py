@@ -218,7 +218,8 @@ async def in_headset(emulation_dir: Path) -> None:
                     f = await xr_test(session, op="frame", events=0)
                     counts.append((f["applied"], f["frames"], f["deviceFrames"]))
             assert all(b[0] > a[0] and b[1] > a[1] for a, b in itertools.pairwise(counts)), counts
-            assert all(b[1] - a[1] == b[2] - a[2] for a, b in itertools.pairwise(counts)), f"XR frames not drawn: {counts}"
+            assert all(b[1] - a[1] == b[2] - a[2] for a, b in itertools.pairwise(counts)), \
+                f"XR frames not drawn: {counts}"
 
             # grip drags the world: the scene point under the hand stays under it
             settle = [moved[0], moved[1] + 0.038, moved[2]]

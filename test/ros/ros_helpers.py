@@ -123,7 +123,7 @@ class ViewerProcess:
                 self.proc.kill()
                 self.proc.wait(10)
                 raise AssertionError(f"viewer did not exit within {timeout} s of signal {sig}; "
-                                     f"log tail:\n{self.tail()}")
+                                     f"log tail:\n{self.tail()}") from None
         self._reader.join(5)
         return self.proc.returncode
 

@@ -174,7 +174,7 @@ def test_bad_embedded_files_are_logged_once_while_other_markers_flow(node, clien
     ]
     box = np.array([[x, y, z] for x in (-0.1, 0.1) for y in (-0.1, 0.1) for z in (-0.1, 0.1)])
     t = time.monotonic()
-    for i in range(REPEATS):
+    for _ in range(REPEATS):
         # the good cube comes after the bad markers in the same array: it is shown
         good = marker("good_after_bad", 1, CUBE, xyz=(0.0, -0.5, 0.1), scale=(0.2,) * 3, rgba=YELLOW)
         client.array_pub.publish(MarkerArray(markers=bad + [good]))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
-from ros_helpers import box_points, centroid, colour_mask, cylinder_points, ellipsoid_points, hull_mask, tf, transform_points
+from ros_helpers import (box_points, centroid, colour_mask, cylinder_points, ellipsoid_points, hull_mask, tf,
+                         transform_points)
 
 TOLERANCE_PX = 2.0
 TIMEOUT = 45.0
@@ -83,14 +83,14 @@ def world(points, *chain):
     return points
 
 
-I = (0.0, 0.0, 0.0, 1.0)
+IDENTITY_Q = (0.0, 0.0, 0.0, 1.0)
 BASE = ((0.2, -0.3, 0.0), Q_BASE)
 PARTS = {
-    "base_link": (RED, world(box_points((0.5, 0.3, 0.2)), ((0, 0, 0.1), I), BASE)),
-    "mast": (GREEN, world(cylinder_points((0.12, 0.12), 0.6), ((0, 0, 0.3), I), (MAST, I), BASE)),
-    "head": (BLUE, world(ellipsoid_points((0.24, 0.24, 0.24)), (HEAD, I), (MAST, I), BASE)),
+    "base_link": (RED, world(box_points((0.5, 0.3, 0.2)), ((0, 0, 0.1), IDENTITY_Q), BASE)),
+    "mast": (GREEN, world(cylinder_points((0.12, 0.12), 0.6), ((0, 0, 0.3), IDENTITY_Q), (MAST, IDENTITY_Q), BASE)),
+    "head": (BLUE, world(ellipsoid_points((0.24, 0.24, 0.24)), (HEAD, IDENTITY_Q), (MAST, IDENTITY_Q), BASE)),
     "tool": (YELLOW, world(box_points((0.25, 0.15, 0.1)),
-                           ((0, 0, 0), (0, 0, math.sin(0.25), math.cos(0.25))), (TOOL, I), BASE)),
+                           ((0, 0, 0), (0, 0, math.sin(0.25), math.cos(0.25))), (TOOL, IDENTITY_Q), BASE)),
 }
 
 

@@ -158,7 +158,7 @@ def test_the_camera_follows_the_target_frame_and_its_tf_predicts_the_pixels(scen
             # the image that follows this pose: the camera is at the rover's origin + eye
             at = np.add(xyz, FOLLOW_EYE)
 
-            def camera_for(im: Any) -> PinholeCamera | None:
+            def camera_for(im: Any, at: Any = at) -> PinholeCamera | None:
                 camera = poses.camera(im)
                 return camera if camera is not None and np.allclose(camera.position, at) else None
             im = wait_landing(scene, camera_for, frames_at(pose(xyz, deg)), after,

@@ -5,7 +5,6 @@ by a new description; checked by applying the events to a SceneTree."""
 import logging
 from pathlib import Path
 
-import numpy as np
 import pytest
 from meshes import binary_stl
 from scene_msgs import TS, Browser, S, tf, tf_msg

@@ -128,7 +128,7 @@ def test_an_empty_frame_id_is_refused_and_logged_once(scene, caplog):
     model, b = scene
     on = attach(model, "pose", "/noframe")
     with caplog.at_level(logging.WARNING, "vuer_ros.scene"):
-        for i in range(3):
+        for _ in range(3):
             on(M.pose_stamped("", ns=2 * S), 2 * S)
         on(M.pose_stamped("map", (1.0, 2.0, 3.0)), 2 * S)
     lines = [r.getMessage() for r in caplog.records if "/noframe" in r.getMessage()]

@@ -127,7 +127,8 @@ def test_unknown_material_names_are_warned_and_drawn_in_the_default_colour():
 
 def test_a_visual_without_material_takes_the_links_first_visuals_material():
     desc = read_urdf(robot('<link name="a">'
-                           + visual('<box size="1 1 1"/>', material='<material name="g"><color rgba="0 1 0 1"/></material>')
+                           + visual('<box size="1 1 1"/>',
+                                    material='<material name="g"><color rgba="0 1 0 1"/></material>')
                            + visual('<sphere radius="1"/>') + "</link>"
                            + '<link name="b">' + visual('<sphere radius="1"/>') + "</link>"))
     assert one_visual(desc, "a", 1).material.rgba == (0.0, 1.0, 0.0, 1.0)

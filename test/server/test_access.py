@@ -94,7 +94,7 @@ def test_node_parameters_are_checked_by_name(tmp_path):
              "key only": ({"tls.key": str(cert)}, "tls.key is set but tls.cert is empty"),
              "missing": ({"tls.cert": str(cert), "tls.key": str(tmp_path / "nope.pem")},
                          "tls.key: .*nope.pem' does not exist")}
-    for what, (override, message) in cases.items():
+    for override, message in cases.values():
         with pytest.raises(ConfigError, match=message):
             ViewOptions.from_params({**default_params(), **override})
     options = ViewOptions.from_params({**default_params(), "token": TOKEN, "host": " 0.0.0.0 "})

@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
             fov=args.fov, fixed_frame=args.fixed_frame, camera_frame=args.camera_frame,
             camera_frame_is_optical=True if args.optical else None, eye=eye, target=target,
             target_frame=args.target_frame, camera_path=args.camera_path,
-            cameras_file=args.cameras, topics=topics, depth=True if args.depth else None, jpeg_quality=args.jpeg_quality,
+            cameras_file=args.cameras, topics=topics, depth=True if args.depth else None,
+            jpeg_quality=args.jpeg_quality,
             start=args.start, end=args.end, storage=args.storage, urdf=args.urdf)
     except (ConfigError, argparse.ArgumentTypeError) as e:
         return _fail(str(e))

@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .messages import (ColorRGBA, CdrError, Header, Pose, Quaternion, Time, UnsupportedEncoding,
-                       Vector3, endianness)
+from .messages import (ColorRGBA, CdrError, Header, Pose, Quaternion, Time, Vector3, endianness)
 
 # Marker.get_fields_and_field_types() of the layout decoded here (ROS 2 Jazzy).
 LAYOUT: dict[str, str] = {

@@ -329,13 +329,13 @@ class VuerServer(SceneOps):
             return lambda f: self.add_handler(event_type, f, once=once)
         if not once:
             return self.on(event_type, fn)
-        remove: Callable[[], None] = lambda: None
+        removers: list[Callable[[], None]] = []
 
         def once_fn(event: ClientEvent, session: VuerSession) -> Any:
-            remove()
+            removers[0]()
             return fn(event, session)
-        remove = self.on(event_type, once_fn)
-        return remove
+        removers.append(self.on(event_type, once_fn))
+        return removers[0]
 
     # -- scene ------------------------------------------------------------------------------------
     def broadcast(self, event: ServerEvent) -> None:

@@ -89,10 +89,14 @@ def jpeg(rgb: np.ndarray, quality: int) -> bytes:
     return out.getvalue()
 
 
+ALL_OUTPUTS = Wants()
+NODE_TOPICS = CameraTopics.of()     # the node's own camera: vuer/image, ...
+
+
 def image_fields(rgb: np.ndarray, depth: np.ndarray | None, camera: RenderCamera, stamp_ns: int,
-                 frame_id: str, jpeg_quality: int, wants: Wants = Wants(),
+                 frame_id: str, jpeg_quality: int, wants: Wants = ALL_OUTPUTS,
                  camera_tf_parent: str | None = None,
-                 topics: CameraTopics = CameraTopics.of()) -> dict[str, Fields]:
+                 topics: CameraTopics = NODE_TOPICS) -> dict[str, Fields]:
     """Topic (``topics``: ``vuer/image``, ...; ``/tf`` absolute) -> the message to publish on
     it, for the outputs in ``wants``; with ``camera_tf_parent`` (the fixed frame) also the
     camera's pose on /tf, as that frame's child at the image's stamp, when any output is

@@ -156,7 +156,7 @@ class RenderSession:
                 logger.error("the headless renderer's watchdog stopped; rebuilding the renderer")
                 return
             try:
-                browser.session
+                _ = browser.session   # raises while it has no live page
                 gone_since = None
             except BrowserError:
                 gone_since = gone_since or time.monotonic()
