@@ -8,8 +8,10 @@ Every key the scene model emits has one of these forms::
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body
+    cloud:<topic>              a PointCloud2 / LaserScan topic's latest cloud (decay time 0)
+    cloud:<topic>:<n>          its n-th cloud, while the decay time keeps several
 
-``<frame>``, ``<link>`` and ``<ns>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
+``<frame>``, ``<link>``, ``<ns>`` and ``<topic>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
 characters, non-ASCII) becomes ``%XX`` per UTF-8 byte, as in a URL. So
 ``frame "my robot:base"`` is ``tf:my%20robot%3Abase``. ``<id>`` is the decimal
@@ -29,6 +31,7 @@ _SAFE = "_-.~/"
 FRAME_PREFIX = "tf:"
 MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
+CLOUD_PREFIX = "cloud:"
 
 
 @lru_cache(maxsize=65536)
@@ -54,6 +57,11 @@ def marker_key(ns: str, marker_id: int) -> str:
 def robot_link_key(link: str) -> str:
     """Key of the Group holding URDF link ``link``'s visuals (a child of ``tf:<link>``)."""
     return ROBOT_PREFIX + escape(link)
+
+
+def cloud_key(topic: str, n: int | None = None) -> str:
+    """Key of a cloud of ``topic``: its only one (``n`` None) or its ``n``-th."""
+    return CLOUD_PREFIX + escape(topic) + ("" if n is None else f":{int(n)}")
 
 
 def part_key(key: str, part: str) -> str:

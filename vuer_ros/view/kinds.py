@@ -22,12 +22,17 @@ from typing import Any, Callable, Mapping
 from rosbags.typesys.store import Typestore
 
 from ..cdr import ArrayDecoder, Decoder, StoreDecoder, decode_string, decode_tf, jazzy_store, same_layout
+from ..cdr.laser_scan import LAYOUT as LASER_SCAN_LAYOUT
+from ..cdr.laser_scan import decode_laser_scan
 from ..cdr.markers import LAYOUT as MARKER_LAYOUT
 from ..cdr.markers import MarkerDecoder
+from ..cdr.pointcloud import LAYOUT as POINT_CLOUD2_LAYOUT
+from ..cdr.pointcloud import decode_point_cloud
 from ..cdr.string import LAYOUT as STRING_LAYOUT
 from ..cdr.tf import LAYOUT as TF_LAYOUT
 from ..displays import DISPLAY_TYPES
 from ..scene import SceneModel
+from ..scene.cloud_display import CloudDisplay, read_laser_scan, read_point_cloud2
 from .options import ViewOptions
 
 Handler = Callable[[Any, int], object]
@@ -147,6 +152,21 @@ ROBOT_DESCRIPTION = _kind(
     display="RobotModel", fast=lambda _: _Fn(decode_string), layout=STRING_LAYOUT)
 
 # -- point clouds and laser scans -------------------------------------------------------------
+# sensor data: best effort, as SensorDataQoS (a reliable publisher matches too)
+POINT_CLOUD2 = _kind(
+    "point_cloud2", "sensor_msgs/msg/PointCloud2", Qos(5, reliable=False),
+    lambda model, topic, options: model.add_display(CloudDisplay(
+        model.frames, model.problems, topic, options, read_point_cloud2,
+        tf_timeout_ns=model.marker_tf_timeout_ns)).on_message,
+    display="PointCloud2", auto=True, fast=lambda _: _Fn(decode_point_cloud),
+    layout=POINT_CLOUD2_LAYOUT)
+LASER_SCAN = _kind(
+    "laser_scan", "sensor_msgs/msg/LaserScan", Qos(5, reliable=False),
+    lambda model, topic, options: model.add_display(CloudDisplay(
+        model.frames, model.problems, topic, options, read_laser_scan,
+        tf_timeout_ns=model.marker_tf_timeout_ns)).on_message,
+    display="LaserScan", auto=True, fast=lambda _: _Fn(decode_laser_scan),
+    layout=LASER_SCAN_LAYOUT)
 
 # -- maps -------------------------------------------------------------------------------------
 

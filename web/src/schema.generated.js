@@ -10,7 +10,7 @@ function deepFreeze(value) {
 }
 
 // Every element tag.
-export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight"]);
+export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight", "Cloud"]);
 
 // Other tags drawn as an element: alias -> tag.
 export const ALIASES = deepFreeze({"VuerGroup": "Group"});
@@ -49,6 +49,7 @@ export const DEFAULTS = deepFreeze({
   "DirectionalLight": {"color": "#ffffff", "intensity": 1},
   "AmbientLight": {"color": "#ffffff", "intensity": 0.5},
   "PointLight": {"color": "#ffffff", "intensity": 1, "distance": 0, "decay": 2},
+  "Cloud": {"style": "Flat Squares", "size": 0.01, "units": "metres", "color": "#ffffff", "alpha": 1},
 });
 
 // tag -> {prop: dtype} of the props that travel as packed little-endian arrays (msgpack bin).
@@ -58,4 +59,5 @@ export const PACKED = deepFreeze({
   "PointCloud": {"vertices": "float32", "colors": "uint8"},
   "CubeList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
+  "Cloud": {"vertices": "float32", "colors": "uint8"},
 });

@@ -4,6 +4,7 @@
 import { ALIASES, TAGS } from '../schema.generated.js';
 import { Element } from './base.js';
 import { CameraView, Frustum, GrabRender } from './cameras.js';
+import { Cloud } from './cloud.js';
 import { CubeList, SphereList } from './lists.js';
 import { Line } from './lines.js';
 import { TriMesh } from './mesh.js';
@@ -25,6 +26,8 @@ export const BUILDERS = {
   Obj, Stl, Dae, Glb,
   Frustum, CameraView, GrabRender,
   Grid, AmbientLight, DirectionalLight, HemisphereLight, PointLight,
+  // ROS displays
+  Cloud,
 };
 
 function tagMap() {
