@@ -35,9 +35,10 @@ from .transform import Transform
 TRANSFORMERS = ("RGB8", "RGBF32", "Intensity", "AxisColor", "FlatColor")
 AXES = ("X", "Y", "Z")
 WHITE = (255, 255, 255)
-# entries of the colour tables a value in [0, 1] is looked up in (1/4095 steps:
-# well under one 8-bit level of the rainbow's steepest ramp)
-LUT_SIZE = 4096
+# entries of the colour tables a value in [0, 1] is looked up in: steps of 1/65535, a
+# fiftieth of an 8-bit level on the rainbow's steepest ramp (so a byte differs from
+# rviz's only where its exact value is a hair from x.5)
+LUT_SIZE = 65536
 
 
 class PointSource(Protocol):

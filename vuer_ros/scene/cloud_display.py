@@ -55,7 +55,7 @@ from .laser_scan import ScanPoints, read_scan
 from .msg_fields import stamp_ns
 from .problems import ProblemLog
 from .tf_tree import format_time
-from .transform import Transform
+from .transform import IDENTITY, Transform
 
 # clouds waiting for their transform, at most (rviz's default Queue Size)
 QUEUE = 10
@@ -74,6 +74,7 @@ class _Cloud:
     stamp_ns: int
     received_ns: int
     key: str
+    seq: int                               # arrival order on the topic
     pose: Transform | None = None          # fixed <- frame at the stamp, once placed
     element: Element | None = None         # built when first sent
     props: frozenset[str] = field(default_factory=frozenset)
@@ -108,8 +109,9 @@ class CloudDisplay(Display):
         header = msg.header
         frame = frame_id(str(header.frame_id)) or self.frames.fixed
         key = cloud_key(self.topic) if self.decay_ns <= 0 else cloud_key(self.topic, self._seq)
+        self._waiting.append(_Cloud(points, frame, stamp_ns(header.stamp), receive_ns, key,
+                                    self._seq))
         self._seq += 1
-        self._waiting.append(_Cloud(points, frame, stamp_ns(header.stamp), receive_ns, key))
         while len(self._waiting) > QUEUE:
             self._waiting.popleft()
         self._place_waiting()
@@ -129,16 +131,21 @@ class CloudDisplay(Display):
         self._placed.clear()
 
     def _place_waiting(self) -> None:
-        while self._waiting:
-            cloud = self._waiting[0]
+        """Place every waiting cloud whose transform is there (each on its own, as rviz's
+        message filter); drop those that cannot be placed any more."""
+        if not self._waiting:
+            return
+        still: deque[_Cloud] = deque()
+        for cloud in self._waiting:
             try:
-                cloud.pose = self.frames.tf.lookup(self.frames.fixed, cloud.frame,
-                                                   cloud.stamp_ns or None)
+                fixed = self.frames.fixed
+                cloud.pose = IDENTITY if cloud.frame == fixed else self.frames.tf.lookup(
+                    fixed, cloud.frame, cloud.stamp_ns or None)
             except TfError as e:
                 gone = isinstance(e, TfExtrapolationError) and e.direction == "past" and cloud.stamp_ns
                 if not gone and self._now_ns - cloud.received_ns <= self.tf_timeout_ns:
-                    return      # may still come; later clouds wait behind it, in order
-                self._waiting.popleft()
+                    still.append(cloud)      # may still come
+                    continue
                 self.problems.report(
                     ("cloud", self.topic), "tf",
                     f"{self.topic}: no transform from '{cloud.frame}' to fixed frame "
@@ -146,9 +153,19 @@ class CloudDisplay(Display):
                     + ("" if gone else f" (waited {self.tf_timeout_ns / 1e9:g} s)")
                     + "; skipped")
                 continue
-            self._waiting.popleft()
-            self._placed.append(cloud)
+            self._place(cloud)
+        self._waiting = still
         self._decay()
+
+    def _place(self, cloud: _Cloud) -> None:
+        """Into the clouds shown, in the order they were received."""
+        placed = self._placed
+        if placed and placed[-1].seq > cloud.seq:
+            if self.decay_ns <= 0:
+                return           # a newer cloud is already placed: this one is superseded
+            placed.insert(next(i for i, c in enumerate(placed) if c.seq > cloud.seq), cloud)
+        else:
+            placed.append(cloud)
 
     def _decay(self) -> None:
         if self.decay_ns <= 0:
