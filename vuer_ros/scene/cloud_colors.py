@@ -16,10 +16,12 @@ rviz_default_plugins' transformers, by the name its "Color Transformer" option t
   (``min_value``, ``max_value``);
 - ``FlatColor``: ``color`` for every point.
 
-``""`` (the default) picks as rviz does for a display's first cloud and keeps the
-pick while later clouds support it: RGB8 when the cloud has an rgb/rgba field,
-otherwise Intensity (rviz ranks Intensity and AxisColor equal and takes the later
-name). rviz draws points white when the Intensity channel is missing, as here.
+``""`` (the default), or a transformer the cloud lacks the fields for, picks as rviz
+does: RGB8 when the cloud has an rgb/rgba field, otherwise Intensity (rviz ranks
+Intensity and AxisColor equal and takes the later name). The pick is made per cloud
+(rviz keeps its first pick while later clouds support it: the same for a topic whose
+clouds all have the same fields). rviz draws points white when the Intensity channel
+is missing, as here.
 Colours are ``(r, g, b)`` 0-255 as rviz's config writes them; per-point colours are
 sRGB bytes, exactly what an opaque point shows in a grab.
 """

@@ -89,7 +89,6 @@ class CloudDisplay(Display):
         self.read = read
         self.tf_timeout_ns = int(tf_timeout_ns)
         self.decay_ns = int(float(self.options.get("decay_time", 0.0)) * 1e9)
-        self._transformer: str | None = None    # rviz's pick, kept while clouds support it
         self._now_ns = 0
         self._seq = 0
         self._waiting: deque[_Cloud] = deque()  # received, no transform yet, oldest first
@@ -187,6 +186,11 @@ class CloudDisplay(Display):
         except CloudError as e:
             self.problems.report(("cloud", self.topic), e.kind, str(e), logging.ERROR)
             return None
+        except Exception as e:   # a malformed cloud must not stop the drain
+            self.problems.report(("cloud", self.topic), "unreadable",
+                                 f"{self.topic}: cannot read this cloud ({type(e).__name__}: {e}); "
+                                 "skipped", logging.ERROR)
+            return None
         for kind, text in points.warnings:
             self.problems.report(("cloud", self.topic), kind, text)
         o = self.options
@@ -207,9 +211,9 @@ class CloudDisplay(Display):
         return cloud.element
 
     def _colors(self, points: PointSource, pose: Transform) -> Colors:
-        want = str(self.options.get("color_transformer", "")) or self._transformer
+        want = str(self.options.get("color_transformer", ""))
         if want not in TRANSFORMERS or not supports(want, points):
-            want = self._transformer = pick(points)
+            want = pick(points)      # as rviz picks when its choice does not fit the cloud
         return colorize(want, points, self.options, pose)
 
     # -- in the frame groups ----------------------------------------------------------------------
