@@ -27,6 +27,7 @@ import * as THREE from 'three';
 import { parseColor } from '../materials.js';
 import { toFloat32 } from '../packed.js';
 import { DEFAULTS } from '../schema.generated.js';
+import { Splat } from '../splat.js';
 import { Element, any } from './base.js';
 
 const D = DEFAULTS.Cloud;
@@ -186,7 +187,6 @@ export class Cloud extends Element {
 
   update(props, changed) {
     const style = (SPRITES[props.style] || props.style === 'Boxes') ? props.style : D.style;
-    const boxes = style === 'Boxes';
     const positions = bytesOf(props.vertices, Float32Array) ?? new Uint8Array(0);
     const count = Math.floor(positions.byteLength / 12);
     const colors = bytesOf(props.colors, Uint8Array);
@@ -194,28 +194,48 @@ export class Cloud extends Element {
       ? colors.length / count : 0;
     const alpha = Number.isFinite(props.alpha) ? props.alpha : D.alpha;
     const pixels = props.units === 'pixels';
+    const size = Number.isFinite(props.size) ? props.size : D.size;
     const transparent = alpha < 1 || channels === 4;
-    const round = style === 'Points' && (!pixels || props.size > 3); // a 3 px disc is a square
+    const round = style === 'Points' && (!pixels || size > 3); // a 3 px disc is a square
+    // opaque sprites are splatted (splat.js); boxes and translucent clouds drawn by GL
+    const mode = style === 'Boxes' ? 'boxes' : transparent ? 'sprites' : 'splat';
 
-    const shape = [style, pixels, channels, transparent, round].join('|');
+    const shape = [mode, style, pixels, channels, transparent, round].join('|');
     if (shape !== this.shape) {
       this.shape = shape;
-      this.build(style, boxes, pixels, channels, transparent, round);
+      this.build(mode, style, pixels, channels, transparent, round);
       changed = new Set(['vertices', 'colors', 'size', 'color', 'alpha']);
     }
+    // parseColor gives three's linear working colour; the looks are computed on sRGB values, as rviz
+    const flat = (parseColor(props.color) ?? parseColor(D.color)).convertLinearToSRGB();
+    if (mode === 'splat') {
+      const splat = this.splat;
+      if (any(changed, ['vertices', 'colors'])) this.fillSplat(positions, colors, count, channels);
+      Object.assign(splat, { style, size, pixels, channels });
+      splat.flat = [flat.r, flat.g, flat.b].map((c) => Math.round(c * 255));
+      return;
+    }
     if (any(changed, ['vertices', 'colors'])) {
-      if (boxes) this.fillBoxes(positions, colors, count, channels);
+      if (mode === 'boxes') this.fillBoxes(positions, colors, count, channels);
       else this.fillSprites(positions, colors, count, channels);
     }
     const u = this.material.uniforms;
-    u.size.value = Number.isFinite(props.size) ? props.size : D.size;
+    u.size.value = size;
     u.alpha.value = alpha;
-    // parseColor gives three's linear working colour; the shaders work on sRGB values, as rviz
-    u.color.value.copy(parseColor(props.color) ?? parseColor(D.color)).convertLinearToSRGB();
+    u.color.value.copy(flat);
   }
 
-  build(style, boxes, pixels, channels, transparent, round) {
+  build(mode, style, pixels, channels, transparent, round) {
     this.disposeTextures();
+    this.splat?.dispose();
+    this.splat = null;
+    this.capacity = 0;
+    if (mode === 'splat') {
+      this.splat = new Splat();
+      this.material = this.splat.material;
+      this.setContent(this.splat.mesh);
+      return;
+    }
     const defines = {};
     if (channels) defines.HAS_COLOR = '';
     if (pixels) defines.PIXELS = '';
@@ -224,7 +244,7 @@ export class Cloud extends Element {
       color: { value: new THREE.Color(1, 1, 1) },
     };
     let object;
-    if (boxes) {
+    if (mode === 'boxes') {
       defines.CHANNELS = String(channels || 3);
       this.textures = {
         positions: dataTexture(3, Float32Array),
@@ -247,7 +267,6 @@ export class Cloud extends Element {
     this.material.transparent = transparent;
     this.material.depthWrite = !transparent;
     object.frustumCulled = false; // bounds would cost a pass over every point
-    this.capacity = 0;
     this.setContent(object);
   }
 
@@ -276,6 +295,19 @@ export class Cloud extends Element {
     upload(geometry.attributes.position, positions, count);
     if (channels) upload(geometry.attributes.pcolor, colors, count);
     geometry.setDrawRange(0, count);
+  }
+
+  fillSplat(positions, colors, count, channels) {
+    const splat = this.splat;
+    const capacity = capacityFor(count, this.capacity);
+    if (capacity !== this.capacity) {
+      splat.positions = new Float32Array(capacity * 3);
+      splat.colors = channels ? new Uint8Array(capacity * channels) : null;
+      this.capacity = capacity;
+    }
+    copyInto(splat.positions, positions);
+    if (channels) copyInto(splat.colors, colors);
+    splat.count = count;
   }
 
   fillBoxes(positions, colors, count, channels) {
@@ -311,6 +343,8 @@ export class Cloud extends Element {
 
   dispose() {
     this.disposeTextures();
+    this.splat?.dispose();
+    this.splat = null;
     super.dispose();
   }
 }
