@@ -152,9 +152,15 @@ ROBOT_DESCRIPTION = _kind(
     display="RobotModel", fast=lambda _: _Fn(decode_string), layout=STRING_LAYOUT)
 
 # -- point clouds and laser scans -------------------------------------------------------------
-# sensor data: best effort, as SensorDataQoS (a reliable publisher matches too)
+# Clouds: reliable (as rviz2 subscribes by default). Over Fast DDS a best-effort
+# subscription lost most clouds of 100,000 points at 10 Hz (a 1.6 MB sample is fragmented,
+# and one lost fragment loses it: bench/cloud_rate.py saw p95 latencies of 6 s);
+# displays.auto lowers it to best effort for a best-effort publisher. Depth 1: a cloud
+# the node has not taken yet is replaced by a newer one (latest wins) rather than queued
+# behind it, which at 16 MB a cloud would add its period to the latency. Scans are small:
+# best effort, depth 5, as SensorDataQoS, which every publisher matches.
 POINT_CLOUD2 = _kind(
-    "point_cloud2", "sensor_msgs/msg/PointCloud2", Qos(5, reliable=False),
+    "point_cloud2", "sensor_msgs/msg/PointCloud2", Qos(1),
     lambda model, topic, options: model.add_display(CloudDisplay(
         model.frames, model.problems, topic, options, read_point_cloud2,
         tf_timeout_ns=model.marker_tf_timeout_ns)).on_message,

@@ -61,19 +61,22 @@ export class Splat {
     this.mesh = new THREE.Mesh(geometry, this.material);
     this.mesh.frustumCulled = false;
     this.mesh.onBeforeRender = (renderer, scene, camera) => this.draw(renderer, camera);
-    // the cloud (set by cloud.js)
+    // the cloud (set by cloud.js, which calls changed() after)
     this.positions = new Float32Array(0);
-    this.colors = null;      // Uint8Array, `channels` a point, or null: `flat`
-    this.channels = 0;
+    this.colors = null;      // Uint8Array, `channels` bytes a point, or null: `flat` for all
+    this.channels = 3;
     this.flat = [255, 255, 255];
     this.count = 0;
     this.style = 'Flat Squares';
     this.size = 0.01;
     this.pixels = false;
+    this.version = 0;
+    this.drawn = { version: -1, W: 0, H: 0, P11: 0, mvp: new Float64Array(16) };
   }
 
   resize(width, height) {
     if (width === this.width && height === this.height) return;
+    this.drawn.version = -1;
     this.width = width;
     this.height = height;
     this.disposeTextures();
@@ -87,39 +90,83 @@ export class Splat {
     this.material.uniforms.splatDepth.value = this.depthTexture;
   }
 
-  // Rasterise the cloud for this render (the current render target's viewport, `camera`).
+  // The cloud changed (cloud.js calls this after changing positions, colours or looks).
+  changed() {
+    this.version++;
+  }
+
+  // Rasterise the cloud for this render (the current render target's viewport, `camera`);
+  // nothing to do when neither the cloud, the view nor the size changed since the last.
   draw(renderer, camera) {
     renderer.getCurrentViewport(viewport);
     const W = viewport.z, H = viewport.w;
     this.resize(W, H);
     mvp.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse).multiply(this.mesh.matrixWorld);
     const e = mvp.elements;
+    const P11 = camera.projectionMatrix.elements[5];
+    const key = this.drawn;
+    if (key.version === this.version && key.W === W && key.H === H && key.P11 === P11
+        && e.every((v, i) => v === key.mvp[i])) return;
+    key.version = this.version;
+    key.W = W;
+    key.H = H;
+    key.P11 = P11;
+    key.mvp.set(e);
+    this.splat(e, P11, W, H);
+    this.colorTexture.needsUpdate = true;
+    this.depthTexture.needsUpdate = true;
+  }
+
+  splat(e, P11, W, H) {
     const rgba32 = this.rgba32, depth = this.depth;
     rgba32.fill(0);
     depth.fill(1);
     const pos = this.positions, colors = this.colors, channels = this.channels;
+    const e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3], e4 = e[4], e5 = e[5], e6 = e[6], e7 = e[7];
+    const e8 = e[8], e9 = e[9], e10 = e[10], e11 = e[11], e12 = e[12], e13 = e[13], e14 = e[14], e15 = e[15];
     const hw = 0.5 * W, hh = 0.5 * H;
     // a square of s metres at clip w spans s * P[1][1] * H / 2 / w pixels (the pinhole size)
-    const perMetre = this.pixels ? 0 : this.size * camera.projectionMatrix.elements[5] * hh;
+    const perMetre = this.pixels ? 0 : this.size * P11 * hh;
     const fixedPx = Math.max(1, this.size);
     const shade = this.style === 'Flat Squares' ? 0 : this.style === 'Squares' ? 1
       : this.style === 'Spheres' ? 2 : (!this.pixels || this.size > 3) ? 3 : 0; // 3: round dots
     const [fr, fg, fb] = this.flat;
     const flat32 = (fr | (fg << 8) | (fb << 16) | 0xff000000) >>> 0;
     let minX = W, minY = H, maxX = -1, maxY = -1;
-    for (let i = 0, p = 0; i < this.count; i++, p += 3) {
+    const count = this.count;
+    for (let i = 0, p = 0; i < count; i++, p += 3) {
       const x = pos[p], y = pos[p + 1], z = pos[p + 2];
-      const w = e[3] * x + e[7] * y + e[11] * z + e[15];
-      const cx = e[0] * x + e[4] * y + e[8] * z + e[12];
+      const w = e3 * x + e7 * y + e11 * z + e15;
+      const cx = e0 * x + e4 * y + e8 * z + e12;
       if (!(cx >= -w && cx <= w)) continue;     // outside (or NaN): GL drops the whole point
-      const cy = e[1] * x + e[5] * y + e[9] * z + e[13];
+      const cy = e1 * x + e5 * y + e9 * z + e13;
       if (!(cy >= -w && cy <= w)) continue;
-      const cz = e[2] * x + e[6] * y + e[10] * z + e[14];
+      const cz = e2 * x + e6 * y + e10 * z + e14;
       if (!(cz >= -w && cz <= w)) continue;
       const inv = 1 / w;
       const sx = (cx * inv + 1) * hw, sy = (cy * inv + 1) * hh;
       const d = cz * inv * 0.5 + 0.5;
+      let c32 = flat32;
+      if (colors !== null) {
+        const q = i * channels;
+        c32 = (colors[q] | (colors[q + 1] << 8) | (colors[q + 2] << 16) | 0xff000000) >>> 0;
+      }
       let s = perMetre ? perMetre * inv : fixedPx;
+      if (s <= 1 && shade === 0) {
+        // one pixel: the one whose centre is in [s - 0.5, s + 0.5) (most points of a big cloud)
+        const ix = Math.ceil(sx) - 1, iy = Math.ceil(sy) - 1;
+        if (ix < 0 || iy < 0) continue;
+        const k = iy * W + ix;
+        if (d <= depth[k]) {
+          depth[k] = d;
+          rgba32[k] = c32;
+          if (ix < minX) minX = ix;
+          if (ix > maxX) maxX = ix;
+          if (iy < minY) minY = iy;
+          if (iy > maxY) maxY = iy;
+        }
+        continue;
+      }
       if (s < 1) s = 1;
       const half = 0.5 * s;
       // pixel centres (k + 0.5) in [centre - half, centre + half): half-open, as GL fills
@@ -134,14 +181,6 @@ export class Splat {
       if (x1 > maxX) maxX = x1;
       if (y0 < minY) minY = y0;
       if (y1 > maxY) maxY = y1;
-      let r, g, b, c32;
-      if (colors) {
-        const q = i * channels;
-        r = colors[q]; g = colors[q + 1]; b = colors[q + 2];
-        c32 = (r | (g << 8) | (b << 16) | 0xff000000) >>> 0;
-      } else {
-        r = fr; g = fg; b = fb; c32 = flat32;
-      }
       if (shade === 0) {
         for (let yy = y0; yy <= y1; yy++) {
           for (let k = yy * W + x0, end = yy * W + x1; k <= end; k++) {
@@ -151,6 +190,7 @@ export class Splat {
         continue;
       }
       // shaded styles: gl_PointCoord - 0.5 of each pixel centre is (centre - s) / size
+      const r = c32 & 255, g = (c32 >>> 8) & 255, b = (c32 >>> 16) & 255;
       const is = 1 / s;
       const dark = Math.sign(0.5 - Math.hypot(r, g, b) / 255) * 0.2;
       for (let yy = y0; yy <= y1; yy++) {
@@ -181,8 +221,6 @@ export class Splat {
     } else {
       u.set(2 * minX / W - 1, 2 * minY / H - 1, 2 * (maxX + 1) / W - 1, 2 * (maxY + 1) / H - 1);
     }
-    this.colorTexture.needsUpdate = true;
-    this.depthTexture.needsUpdate = true;
   }
 
   disposeTextures() {

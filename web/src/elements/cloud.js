@@ -211,8 +211,9 @@ export class Cloud extends Element {
     if (mode === 'splat') {
       const splat = this.splat;
       if (any(changed, ['vertices', 'colors'])) this.fillSplat(positions, colors, count, channels);
-      Object.assign(splat, { style, size, pixels, channels });
+      Object.assign(splat, { style, size, pixels });
       splat.flat = [flat.r, flat.g, flat.b].map((c) => Math.round(c * 255));
+      splat.changed();
       return;
     }
     if (any(changed, ['vertices', 'colors'])) {
@@ -297,16 +298,23 @@ export class Cloud extends Element {
     geometry.setDrawRange(0, count);
   }
 
+  // The splat reads the message's bytes where they lie: colours always, positions when
+  // their offset in the message suits a Float32Array (else one copy into a kept buffer).
   fillSplat(positions, colors, count, channels) {
     const splat = this.splat;
-    const capacity = capacityFor(count, this.capacity);
-    if (capacity !== this.capacity) {
-      splat.positions = new Float32Array(capacity * 3);
-      splat.colors = channels ? new Uint8Array(capacity * channels) : null;
-      this.capacity = capacity;
+    if (positions.byteOffset % 4 === 0) {
+      splat.positions = new Float32Array(positions.buffer, positions.byteOffset, count * 3);
+    } else {
+      const capacity = capacityFor(count, this.capacity);
+      if (capacity !== this.capacity) {
+        this.spare = new Float32Array(capacity * 3);
+        this.capacity = capacity;
+      }
+      copyInto(this.spare, positions);
+      splat.positions = this.spare;
     }
-    copyInto(splat.positions, positions);
-    if (channels) copyInto(splat.colors, colors);
+    splat.colors = channels ? colors : null;
+    splat.channels = channels || 3;
     splat.count = count;
   }
 
