@@ -109,6 +109,7 @@ def test_decay_time_zero_replaces_in_place_and_a_decay_time_keeps_clouds_that_lo
     on_cloud(xyz_cloud(XYZ[:2] * 3, frame="map").rosbags(), 2 * S)
     (ev,) = b.sync()
     assert ev.etype == "UPSERT" and not ev.data["strict"]   # same props: refilled in place
+    assert ev.coalesce_key == key()      # and a browser behind on it is sent only the newest
     np.testing.assert_array_equal(floats(b.node(key())), XYZ[:2] * 3)
 
     model, on_cloud, b = setup(decay_time=1.0)

@@ -26,7 +26,8 @@ that a newer one replaces before the next drain cost nothing but their receipt.
 A cloud is one element with packed float32 positions and uint8 colours (15 or
 16 bytes a point on the wire), built once and kept for SETs; an updated cloud of
 the same shape of props is a non-strict UPSERT, so the browser refills its
-buffers in place.
+buffers in place, with a coalesce key: a browser still behind on the previous
+cloud is sent only the newest (server/outbox.py).
 
 Bad input (CloudError from the readers, a missing transform) is reported once
 per (topic, kind) through ``problems`` and the cloud skipped; the display keeps
@@ -262,7 +263,12 @@ class CloudDisplay(Display):
         if removes:
             events.append(Remove(*removes))
         if updates:
-            events.append(Upsert(*updates, to=frame_key(fixed)))
+            update = Upsert(*updates, to=frame_key(fixed))
+            if len(updates) == 1:
+                # the next cloud of this key sets the same props: a browser that has not
+                # been sent this one yet gets only the next (server/outbox.py)
+                update.coalesce_key = updates[0].key
+            events.append(update)
         if rebuilds:
             events.append(Upsert(*rebuilds, to=frame_key(fixed), strict=True))
 

@@ -258,7 +258,7 @@ class VuerServer(SceneOps):
         if event.etype in SCENE_ETYPES:
             message = self.scene.apply(event)
             for session in self._sessions.values():
-                if session.outbox.push_scene(message):
+                if session.outbox.push_scene(message, event.coalesce_key):
                     episode = session.outbox.episode
                     assert episode is not None
                     logger.warning(
