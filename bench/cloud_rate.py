@@ -59,7 +59,7 @@ def cloud_variants(n: int, jitters: int) -> list[list[bytes]]:
     xyz = rng.uniform((-2.0, -2.0, 0.0), (2.0, 2.0, 1.0), (rest, 3))
     rgb = rng.integers(0, 256, (rest, 3))
     rgb[:, 1] = np.maximum(rgb[:, 1], 100)              # green enough never to read as magenta
-    side = int(math.ceil(math.sqrt(probe)))
+    side = math.ceil(math.sqrt(probe))
     g = (np.arange(probe) % side, np.arange(probe) // side)
     patch = np.column_stack([g[0] / side * 0.4 - 0.2, np.zeros(probe), g[1] / side * 0.4 - 0.2])
     out: list[list[bytes]] = []

@@ -11,13 +11,12 @@ import asyncio
 
 import numpy as np
 import pytest
-
-from vuer_ros.bag import RenderOptions, Renderer, render_bag_async
-from vuer_ros.bag.synthetic import T0_NS, MessageFactory, mover_position, typestore, write_bag
-from vuer_ros.scene.cloud_colors import rainbow
-
 from bag_helpers import camera_from_output, image_array, read_bag
 from cloud_helpers import scan_rosbags, xyz_cloud
+
+from vuer_ros.bag import Renderer, RenderOptions, render_bag_async
+from vuer_ros.bag.synthetic import T0_NS, MessageFactory, mover_position, typestore, write_bag
+from vuer_ros.scene.cloud_colors import rainbow
 
 W, H, FOV, RATE = 320, 240, 60.0, 10.0
 EYE, TARGET = (0.0, -4.0, 2.5), (0.0, 0.0, 0.3)

@@ -11,11 +11,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+from cloud_helpers import CloudSpec, pack_rgb, scan_cdr, scan_rclpy, scan_rosbags
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.typesys import Stores, get_typestore
 from sensor_msgs.msg import LaserScan, PointCloud2
 
-from cloud_helpers import CloudSpec, pack_rgb, scan_cdr, scan_rclpy, scan_rosbags
 from vuer_ros.cdr import CdrError, UnsupportedEncoding
 from vuer_ros.cdr.laser_scan import LAYOUT as SCAN_LAYOUT
 from vuer_ros.cdr.laser_scan import decode_laser_scan

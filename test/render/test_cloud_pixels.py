@@ -13,13 +13,12 @@ import math
 
 import numpy as np
 import pytest
+from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
 
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera
 from vuer_ros.schemas import Cloud, DefaultScene
 from vuer_ros.server import VuerServer
-
-from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
 
 W, H = 640, 480
 # looking along +Y at the plane y = 0 from 4 m: every point there is at depth 4

@@ -18,9 +18,8 @@ import time
 
 import numpy as np
 import pytest
-from ros_helpers import centroid, hull_mask, tf
-
 from cloud_helpers import CloudSpec, scan_rclpy, xyz_cloud
+from ros_helpers import centroid, hull_mask, tf
 
 NODE_PARAMS = {
     "displays.big.type": "PointCloud2", "displays.big.topic": "/test/cloud",
@@ -96,7 +95,7 @@ def squares_land(client, cam, world: np.ndarray, colours, after: float, size: fl
             got_u, got_v = centroid(m)
             if math.hypot(got_u - u, got_v - v) > 2.0:
                 return None
-            vs, us = np.nonzero(m)
+            us = np.nonzero(m)[1]
             out.append((np.ptp(us) + 1, s))
         return out
     _, widths = client.wait_image(check, timeout=TIMEOUT, after=after, what=what or "the cloud's squares")

@@ -14,9 +14,9 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from cloud_helpers import CloudSpec, pack_rgb, scan_rosbags, xyz_cloud
 from scene_msgs import Browser, S, tf, tf_msg
 
-from cloud_helpers import CloudSpec, pack_rgb, scan_rosbags, xyz_cloud
 from vuer_ros.displays import DISPLAY_TYPES
 from vuer_ros.protocol.codec import encode
 from vuer_ros.scene import SceneModel
@@ -147,7 +147,7 @@ def test_the_cloud_is_in_every_set_and_a_new_fixed_frame_clears_it():
 
 
 def test_bytes_on_the_wire_are_the_positions_and_colours_only():
-    model, on_cloud, b = setup()
+    _, on_cloud, b = setup()
     n = 20_000
     xyz = np.random.default_rng(1).uniform(-5, 5, (n, 3))
     on_cloud(xyz_cloud(xyz, rgb=np.full((n, 3), 200), frame="map").rosbags(), S)
@@ -247,7 +247,7 @@ def test_axis_color_in_the_fixed_frame_or_the_cloud_s_and_flat_color():
 def test_nan_points_are_skipped_with_their_colours(caplog):
     xyz = np.array([(1, 0, 0), (math.nan, 0, 0), (0, math.inf, 0), (2, 0, 0)], np.float32)
     spec = xyz_cloud(xyz, rgb=[(1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4)], dense=False, frame="map")
-    model, on_cloud, b = setup()
+    _, on_cloud, b = setup()
     caplog.set_level(logging.WARNING, "vuer_ros.scene")
     on_cloud(spec.rosbags(), S)
     b.sync()
@@ -286,7 +286,7 @@ def bad_clouds():
 def test_bad_clouds_are_logged_once_with_topic_and_key_and_good_ones_keep_flowing(caplog, name, msg, words):
     if isinstance(msg, CloudSpec):
         msg = msg.rosbags()
-    model, on_cloud, b = setup()
+    _, on_cloud, b = setup()
     caplog.set_level(logging.WARNING, "vuer_ros.scene")
     for i in range(3):
         on_cloud(msg, (i + 1) * S)
@@ -299,7 +299,7 @@ def test_bad_clouds_are_logged_once_with_topic_and_key_and_good_ones_keep_flowin
 
 
 def test_a_cloud_over_max_points_is_refused_before_its_data_is_read(caplog):
-    model, on_cloud, b = setup(max_points=1_000_000)
+    _, on_cloud, b = setup(max_points=1_000_000)
     caplog.set_level(logging.WARNING, "vuer_ros.scene")
     # declares 50,000,000 points of 16 bytes (800 MB) over 1 MB of data: nothing of that size
     # may be allocated, and the data not be read
@@ -356,7 +356,7 @@ def test_a_scan_is_projected_as_laser_geometry_does_with_its_range_limits(caplog
 
 
 def test_bad_scans_are_logged_once_and_skipped(caplog):
-    model, on_scan, b = scan_setup(max_points=100)
+    _, on_scan, b = scan_setup(max_points=100)
     caplog.set_level(logging.WARNING, "vuer_ros.scene")
     bad = [scan_rosbags(ranges=[1.0, 2.0], intensities=[1.0], frame="map"),
            scan_rosbags(ranges=np.ones(101), frame="map")]

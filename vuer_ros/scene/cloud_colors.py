@@ -121,7 +121,7 @@ def pick(source: PointSource) -> str:
 
 
 def _color(value: Any) -> tuple[int, int, int]:
-    r, g, b = (int(round(min(255.0, max(0.0, float(c))))) for c in value)
+    r, g, b = (round(min(255.0, max(0.0, float(c)))) for c in value)
     return r, g, b
 
 
