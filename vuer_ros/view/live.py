@@ -11,7 +11,8 @@ and hands them to the sink to publish.
 
 Two periodic jobs on the thread's event loop:
 - scene flush (``scene_rate`` Hz): apply what arrived, ``drain`` to the ROS
-  time now and broadcast the changes to every browser;
+  time now and broadcast the changes to every browser; while a grab is in flight
+  it waits, and flushes once right after the grab;
 - render tick (``render.rate`` Hz): the same drain, then, in the same step,
   one grab from the render camera. The browser answers a grab after every
   event sent before it, so the frame shows exactly the drained state; it is
@@ -91,6 +92,8 @@ class LiveView:
         self._wake_pending = False
         self._stopping = False
         self._last_stamp = -1
+        self._grabbing = False      # a grab is in flight
+        self._flush_owed = False    # a flush was skipped during it
         self._started = threading.Event()
         self._start_error: BaseException | None = None
 
@@ -303,11 +306,28 @@ class LiveView:
             if report.due() and logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s", report.line())
             await asyncio.sleep(1.0 / max(self.options.scene_rate, self.settings.rate))
+            if self._grabbing:
+                # the browser is drawing the last tick: what changes now waits for the flush
+                # right after the grab, so a scene that changes several times during one grab
+                # (a 10 Hz point cloud of megabytes) is built and sent once, not each time
+                self._flush_owed = True
+                continue
             try:
                 self._drain_to_now()
             except Exception as e:
                 self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
                                     "scene flush failed: %s: %s", type(e).__name__, e)
+
+    def _owed_flush(self) -> None:
+        """The flush skipped while a grab was in flight, now that it is done."""
+        if not self._flush_owed or self._stopping:
+            return
+        self._flush_owed = False
+        try:
+            self._drain_to_now()
+        except Exception as e:
+            self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
+                                "scene flush failed: %s: %s", type(e).__name__, e)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -339,13 +359,17 @@ class LiveView:
         if camera is None or self.session.render_session() is None:
             return   # no camera pose yet, or no renderer yet (starting, restarting, none opened)
         started = time.monotonic()
+        self._grabbing = True
         try:
             frame = await self.session.grab(camera, depth=settings.depth and wants.depth)
         except RendererError as e:
             self.stats.grab_failures += 1
             self._throttled.warning(("grab", e.cause), "%s; retrying on the next tick", e)
             return
-        now = time.monotonic()
+        finally:
+            self._grabbing = False
+            now = time.monotonic()
+            self._owed_flush()
         took = now - started
         st = self.stats
         st.grabs += 1
