@@ -25,6 +25,7 @@ W, H = 640, 480
 CAMERA = RenderCamera.look_at([0.0, -4.0, 1.0], [0.0, 0.0, 1.0], width=W, height=H, fov_y=55.0,
                               near=0.05, far=100.0)
 DEPTH = 4.0
+ODD = RenderCamera(333, 217, CAMERA.fov_y, CAMERA.near, CAMERA.far, CAMERA.position, CAMERA.orientation)
 RED, GREEN, ORANGE = (255, 0, 0), (0, 255, 0), (200, 100, 50)
 
 
@@ -77,6 +78,11 @@ def grabs():
                     server.set @ DefaultScene(*elements, grid=False)
                     out[name] = await sess.grab(format="rgb", width=W, height=H, camera=CAMERA,
                                                 depth=name == "alpha")
+                    if name == "flat":   # another image size, then the first again
+                        out["flat-odd"] = await sess.grab(format="rgb", width=ODD.width,
+                                                          height=ODD.height, camera=ODD)
+                        out["flat-again"] = await sess.grab(format="rgb", width=W, height=H,
+                                                            camera=CAMERA)
                 server.set @ DefaultScene(grid=False)
                 for i, pts in enumerate(updates):
                     server.upsert @ cloud("stream", pts, [GREEN] * len(pts), size=0.1)
@@ -98,6 +104,16 @@ def test_flat_squares_are_size_metres_wide_where_the_pinhole_model_puts_them(gra
     assert np.linalg.norm(got - want) <= 1.0, (got, want)
     assert np.all(np.abs(extent - side) <= 1.0), (extent, side)
     assert abs(area - side * side) <= 2 * side + 1, (area, side * side)
+
+
+@pytest.mark.parametrize("grab,camera", [("flat-odd", ODD), ("flat-again", CAMERA)])
+def test_flat_squares_follow_the_image_size_of_each_grab(grabs, grab, camera):
+    mask = colour_mask(grabs[grab].rgb, RED, tol=2)
+    area, got, extent = measured_silhouette(mask)
+    (want,) = camera.project(np.array((-1.0, 0, 1.5)))
+    side = 0.2 * camera.focal_length / DEPTH
+    assert np.linalg.norm(got - want) <= 1.0, (got, want)
+    assert np.all(np.abs(extent - side) <= 1.0), (extent, side)
 
 
 def test_points_are_round_dots_of_their_pixel_size(grabs):

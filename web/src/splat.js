@@ -49,10 +49,12 @@ function smoothstep(e0, e1, x) {
   return t * t * (3 - 2 * t);
 }
 
+// Sizes whose buffers are kept (the screen's and a grab size or two): switching between
+// the screen and grabs neither reallocates nor re-splats what did not change.
+const KEPT_SIZES = 3;
+
 export class Splat {
   constructor() {
-    this.width = 0;
-    this.height = 0;
     this.material = new THREE.ShaderMaterial({
       vertexShader: quadVertex, fragmentShader: quadFragment,
       uniforms: { rect: { value: new THREE.Vector4() }, splatColor: { value: null }, splatDepth: { value: null } },
@@ -71,23 +73,32 @@ export class Splat {
     this.size = 0.01;
     this.pixels = false;
     this.version = 0;
-    this.drawn = { version: -1, W: 0, H: 0, P11: 0, mvp: new Float64Array(16) };
+    this.canvases = new Map();   // "WxH" -> the splat at that size
   }
 
-  resize(width, height) {
-    if (width === this.width && height === this.height) return;
-    this.drawn.version = -1;
-    this.width = width;
-    this.height = height;
-    this.disposeTextures();
-    this.rgba = new Uint8Array(width * height * 4);
-    this.rgba32 = new Uint32Array(this.rgba.buffer);
-    this.depth = new Float32Array(width * height);
-    this.colorTexture = new THREE.DataTexture(this.rgba, width, height, THREE.RGBAFormat, THREE.UnsignedByteType);
-    this.depthTexture = new THREE.DataTexture(this.depth, width, height, THREE.RedFormat, THREE.FloatType);
-    this.depthTexture.internalFormat = 'R32F';
-    this.material.uniforms.splatColor.value = this.colorTexture;
-    this.material.uniforms.splatDepth.value = this.depthTexture;
+  // The splat's buffers and textures for an image of W x H (made once per size).
+  canvas(W, H) {
+    const name = `${W}x${H}`;
+    let c = this.canvases.get(name);
+    if (c) {
+      this.canvases.delete(name);   // most recent last
+    } else {
+      const rgba = new Uint8Array(W * H * 4);
+      const depth = new Float32Array(W * H);
+      const depthTexture = new THREE.DataTexture(depth, W, H, THREE.RedFormat, THREE.FloatType);
+      depthTexture.internalFormat = 'R32F';
+      c = { rgba32: new Uint32Array(rgba.buffer), depth, depthTexture, rect: new THREE.Vector4(),
+        colorTexture: new THREE.DataTexture(rgba, W, H, THREE.RGBAFormat, THREE.UnsignedByteType),
+        drawn: { version: -1, P11: 0, mvp: new Float64Array(16) } };
+      if (this.canvases.size >= KEPT_SIZES) {
+        const [oldest, old] = this.canvases.entries().next().value;
+        this.canvases.delete(oldest);
+        old.colorTexture.dispose();
+        old.depthTexture.dispose();
+      }
+    }
+    this.canvases.set(name, c);
+    return c;
   }
 
   // The cloud changed (cloud.js calls this after changing positions, colours or looks).
@@ -96,29 +107,30 @@ export class Splat {
   }
 
   // Rasterise the cloud for this render (the current render target's viewport, `camera`);
-  // nothing to do when neither the cloud, the view nor the size changed since the last.
+  // nothing to do when neither the cloud nor the view changed since the last at this size.
   draw(renderer, camera) {
     renderer.getCurrentViewport(viewport);
     const W = viewport.z, H = viewport.w;
-    this.resize(W, H);
+    const c = this.canvas(W, H);
+    const u = this.material.uniforms;
+    u.splatColor.value = c.colorTexture;
+    u.splatDepth.value = c.depthTexture;
+    u.rect.value = c.rect;
     mvp.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse).multiply(this.mesh.matrixWorld);
     const e = mvp.elements;
     const P11 = camera.projectionMatrix.elements[5];
-    const key = this.drawn;
-    if (key.version === this.version && key.W === W && key.H === H && key.P11 === P11
-        && e.every((v, i) => v === key.mvp[i])) return;
+    const key = c.drawn;
+    if (key.version === this.version && key.P11 === P11 && e.every((v, i) => v === key.mvp[i])) return;
     key.version = this.version;
-    key.W = W;
-    key.H = H;
     key.P11 = P11;
     key.mvp.set(e);
-    this.splat(e, P11, W, H);
-    this.colorTexture.needsUpdate = true;
-    this.depthTexture.needsUpdate = true;
+    this.splat(c, e, P11, W, H);
+    c.colorTexture.needsUpdate = true;
+    c.depthTexture.needsUpdate = true;
   }
 
-  splat(e, P11, W, H) {
-    const rgba32 = this.rgba32, depth = this.depth;
+  splat(c, e, P11, W, H) {
+    const rgba32 = c.rgba32, depth = c.depth;
     rgba32.fill(0);
     depth.fill(1);
     const pos = this.positions, colors = this.colors, channels = this.channels;
@@ -215,21 +227,19 @@ export class Splat {
         }
       }
     }
-    const u = this.material.uniforms.rect.value;
     if (maxX < 0) {
-      u.set(2, 2, 2, 2);   // nothing on screen: the quad covers no pixel
+      c.rect.set(2, 2, 2, 2);   // nothing on screen: the quad covers no pixel
     } else {
-      u.set(2 * minX / W - 1, 2 * minY / H - 1, 2 * (maxX + 1) / W - 1, 2 * (maxY + 1) / H - 1);
+      c.rect.set(2 * minX / W - 1, 2 * minY / H - 1, 2 * (maxX + 1) / W - 1, 2 * (maxY + 1) / H - 1);
     }
   }
 
-  disposeTextures() {
-    this.colorTexture?.dispose();
-    this.depthTexture?.dispose();
-  }
-
   dispose() {
-    this.disposeTextures();
+    for (const c of this.canvases.values()) {
+      c.colorTexture.dispose();
+      c.depthTexture.dispose();
+    }
+    this.canvases.clear();
     this.mesh.geometry.dispose();
     this.material.dispose();
   }
