@@ -1,7 +1,7 @@
 """render-bag draws PointCloud2 and LaserScan topics where the pinhole model puts them, frame
 by frame in bag time: a cloud in a moving frame, stamped at each tick, lands where its
 frame was at its stamp (so it moves with it); a scan's rays; Intensity's rainbow at
-known points; RGB8 and AxisColor by pixels; a cloud topic nobody configured is shown with
+known points; RGB8, RGBF32 and AxisColor by pixels; a cloud topic nobody configured is shown with
 rviz's defaults (displays.auto). Real bags (rosbags writer: MCAP with Jazzy's
 definitions, sqlite3 with Humble's), real Chromium, outputs read back with rosbags."""
 
@@ -12,7 +12,7 @@ import asyncio
 import numpy as np
 import pytest
 from bag_helpers import camera_from_output, image_array, read_bag
-from cloud_helpers import scan_rosbags, xyz_cloud
+from cloud_helpers import CloudSpec, scan_rosbags, xyz_cloud
 
 from vuer_ros.bag import Renderer, RenderOptions, render_bag_async
 from vuer_ros.bag.synthetic import T0_NS, MessageFactory, mover_position, typestore, write_bag
@@ -30,6 +30,8 @@ SCAN_AT = np.array([(0.8 * np.cos(a), 0.8 * np.sin(a), 0.0) for a in (-2.4, -1.9
 INTENSE = np.array([(x, 1.5, 1.2) for x in (-1.2, -0.6, 0.0, 0.6, 1.2)])        # in world
 INTENSITY = [0.0, 25.0, 50.0, 75.0, 100.0]
 AXIS = np.array([(x, 1.0, z) for x, z in ((-1.5, -0.2), (-1.0, 0.3), (-0.5, 0.8))])   # AxisColor by z
+RGBF = np.array([(x, -0.6, 1.6) for x in (0.6, 1.0, 1.4)])                   # float r, g, b fields
+RGBF_COLOURS = [(0.2, 0.4, 0.6), (1.0, 0.5, 0.0), (0.0, 0.75, 1.0)]
 PATCH_CENTRE = np.array([1.3, -1.2, 0.0])
 PARAMS = {
     "displays.moving.type": "PointCloud2", "displays.moving.topic": "/moving/points",
@@ -40,10 +42,12 @@ PARAMS = {
     "displays.intense.size": 0.15,
     "displays.axis.type": "PointCloud2", "displays.axis.topic": "/axis/points", "displays.axis.size": 0.15,
     "displays.axis.color_transformer": "AxisColor",
+    "displays.rgbf.type": "PointCloud2", "displays.rgbf.topic": "/rgbf/points", "displays.rgbf.size": 0.15,
+    "displays.rgbf.color_transformer": "RGBF32",
 }
 TYPES = {"/moving/points": "sensor_msgs/msg/PointCloud2", "/intense/points": "sensor_msgs/msg/PointCloud2",
          "/axis/points": "sensor_msgs/msg/PointCloud2", "/auto/points": "sensor_msgs/msg/PointCloud2",
-         "/scan": "sensor_msgs/msg/LaserScan"}
+         "/rgbf/points": "sensor_msgs/msg/PointCloud2", "/scan": "sensor_msgs/msg/LaserScan"}
 
 
 def messages(store):
@@ -62,6 +66,11 @@ def messages(store):
                                              frame="laser", stamp_ns=T0_NS)))
     out.append((T0_NS, "/intense/points", xyz_cloud(INTENSE, intensity=INTENSITY, frame="world").rosbags()))
     out.append((T0_NS, "/axis/points", xyz_cloud(AXIS, frame="world").rosbags()))
+    rgb = np.array(RGBF_COLOURS)
+    out.append((T0_NS, "/rgbf/points", CloudSpec(
+        [("x", "f4", 0), ("y", "f4", 4), ("z", "f4", 8), ("r", "f4", 12), ("g", "f4", 16), ("b", "f4", 20)],
+        24, {"x": RGBF[:, 0], "y": RGBF[:, 1], "z": RGBF[:, 2], "r": rgb[:, 0], "g": rgb[:, 1], "b": rgb[:, 2]},
+        len(RGBF), frame="world").rosbags()))
     g = np.linspace(-0.2, 0.2, 41)
     patch = np.array([(x, y, 0.0) for x in g for y in g]) + PATCH_CENTRE
     out.append((T0_NS, "/auto/points", xyz_cloud(patch, rgb=np.tile(GREEN, (len(patch), 1)),
@@ -121,6 +130,13 @@ def test_a_scan_s_rays_land_where_they_point(rendered):
     bag, images = rendered
     err = squares(images[-1], camera_from_output(bag), SCAN_AT, [YELLOW] * 3, 0.12)
     assert err[:, 0].max() <= 2.0 and err[:, 1].max() <= 1.5, err
+
+
+def test_rgbf32_colours_by_pixels(rendered):
+    bag, images = rendered
+    want = [tuple(round(c * 255) for c in rgb) for rgb in RGBF_COLOURS]
+    err = squares(images[-1], camera_from_output(bag), RGBF, want, 0.15)
+    assert err[:, 0].max() <= 2.0, err
 
 
 def test_intensity_and_axis_colours_by_pixels(rendered):
