@@ -127,8 +127,9 @@ def _color(value: Any) -> tuple[int, int, int]:
 
 def colorize(name: str, source: PointSource, options: Mapping[str, Any],
              pose: Transform) -> Colors:
-    """The colours of ``source``'s points by transformer ``name``; ``pose``: the cloud's
-    frame in the fixed frame (AxisColor in the fixed frame)."""
+    """The colours of ``source``'s points by transformer ``name`` with the display's
+    ``options`` (all of them: vuer_ros/displays.py); ``pose``: the cloud's frame in the
+    fixed frame (AxisColor in the fixed frame)."""
     if name == "RGB8":
         rgb = source.packed_rgb()
         return Colors(rgb) if rgb is not None else Colors(None)
@@ -139,28 +140,28 @@ def colorize(name: str, source: PointSource, options: Mapping[str, Any],
         return _intensity(source, options)
     if name == "AxisColor":
         return _axis(source, options, pose)
-    return Colors(None, _color(options.get("color", WHITE)))
+    return Colors(None, _color(options["color"]))
 
 
 def _intensity(source: PointSource, o: Mapping[str, Any]) -> Colors:
-    channel = str(o.get("channel_name", "intensity"))
+    channel = str(o["channel_name"])
     values = source.channel(channel)
     if values is None and channel == "intensity":
         values = source.channel("intensities")
     if values is None:
         return Colors(None)            # rviz: the transformer fails, points stay white
-    if o.get("autocompute_intensity_bounds", True):
+    if o["autocompute_intensity_bounds"]:
         lo, hi = _bounds(values)
     else:
-        lo, hi = float(o.get("min_intensity", 0.0)), float(o.get("max_intensity", 4096.0))
+        lo, hi = float(o["min_intensity"]), float(o["max_intensity"])
     diff = hi - lo or 1e20
     u = (values - np.float32(lo)) * np.float32(1.0 / diff)
-    if o.get("use_rainbow", True):
-        if not o.get("invert_rainbow", False):
+    if o["use_rainbow"]:
+        if not o["invert_rainbow"]:
             u = 1.0 - u
         return Colors(_lookup(_RAINBOW, u))
-    low = np.array(_color(o.get("min_color", (0, 0, 0))), np.float64)
-    high = np.array(_color(o.get("max_color", WHITE)), np.float64)
+    low = np.array(_color(o["min_color"]), np.float64)
+    high = np.array(_color(o["max_color"]), np.float64)
     t = np.linspace(0.0, 1.0, LUT_SIZE)[:, None]
     table = np.clip(np.rint(low + (high - low) * t), 0, 255).astype(np.uint8)
     return Colors(_lookup(table, u))
@@ -168,15 +169,15 @@ def _intensity(source: PointSource, o: Mapping[str, Any]) -> Colors:
 
 def _axis(source: PointSource, o: Mapping[str, Any], pose: Transform) -> Colors:
     xyz = source.xyz()
-    axis = AXES.index(str(o.get("axis", "Z")))
-    if o.get("use_fixed_frame", True):
+    axis = AXES.index(str(o["axis"]))
+    if o["use_fixed_frame"]:
         m = pose.matrix()
         values = xyz @ m[axis, :3].astype(np.float32) + np.float32(m[axis, 3])
     else:
         values = xyz[:, axis]
-    if o.get("autocompute_value_bounds", True):
+    if o["autocompute_value_bounds"]:
         lo, hi = _bounds(values)
     else:
-        lo, hi = float(o.get("min_value", -10.0)), float(o.get("max_value", 10.0))
+        lo, hi = float(o["min_value"]), float(o["max_value"])
     span = hi - lo or 0.001
     return Colors(_lookup(_RAINBOW, 1.0 - (values - np.float32(lo)) * np.float32(1.0 / span)))

@@ -43,6 +43,7 @@ from typing import AbstractSet, Any, Callable, Mapping
 
 import numpy as np
 
+from ..displays import DISPLAY_TYPES
 from ..protocol.elements import Cloud, Element
 from ..protocol.events import Remove, ServerEvent, Upsert
 from .cloud_colors import TRANSFORMERS, Colors, PointSource, colorize, pick, supports
@@ -60,9 +61,6 @@ from .transform import IDENTITY, Transform
 
 # clouds waiting for their transform, at most (rviz's default Queue Size)
 QUEUE = 10
-# rviz's defaults for the options read here (displays.py lists them for users)
-STYLES = ("Points", "Squares", "Flat Squares", "Spheres", "Boxes")
-DEFAULT_MAX_POINTS = 5_000_000
 
 Reader = Callable[[Any, str, Mapping[str, Any]], PointSource]
 """``read(msg, topic, options) -> points``: a message checked (CloudError otherwise)."""
@@ -84,12 +82,14 @@ class _Cloud:
 class CloudDisplay(Display):
     def __init__(self, frames: FrameLayout, problems: ProblemLog, topic: str,
                  options: Mapping[str, Any], read: Reader, *, tf_timeout_ns: int) -> None:
+        """``options``: the display's (vuer_ros/displays.py: PointCloud2's and LaserScan's
+        are the same), those left out at their defaults."""
         super().__init__(frames, problems)
         self.topic = topic
-        self.options = dict(options)
+        self.options = {**DISPLAY_TYPES["PointCloud2"].defaults(), **options}
         self.read = read
         self.tf_timeout_ns = int(tf_timeout_ns)
-        self.decay_ns = int(float(self.options.get("decay_time", 0.0)) * 1e9)
+        self.decay_ns = int(float(self.options["decay_time"]) * 1e9)
         self._now_ns = 0
         self._seq = 0
         self._waiting: deque[_Cloud] = deque()  # received, no transform yet, oldest first
@@ -195,13 +195,13 @@ class CloudDisplay(Display):
         for kind, text in points.warnings:
             self.problems.report(("cloud", self.topic), kind, text)
         o = self.options
-        style = str(o.get("style", "Flat Squares"))
+        style = str(o["style"])
         pixels = style == "Points"
         props: dict[str, Any] = {
             "position": cloud.pose.position_list, "quaternion": cloud.pose.quaternion_list,
             "vertices": _packed(xyz), "style": style,
-            "size": float(o.get("size_pixels", 3.0) if pixels else o.get("size", 0.01)),
-            "units": "pixels" if pixels else "metres", "alpha": float(o.get("alpha", 1.0))}
+            "size": float(o["size_pixels"] if pixels else o["size"]),
+            "units": "pixels" if pixels else "metres", "alpha": float(o["alpha"])}
         if colors.per_point is not None and len(colors.per_point) == len(xyz):
             props["colors"] = _packed(colors.per_point)
         else:
@@ -212,7 +212,7 @@ class CloudDisplay(Display):
         return cloud.element
 
     def _colors(self, points: PointSource, pose: Transform) -> Colors:
-        want = str(self.options.get("color_transformer", ""))
+        want = str(self.options["color_transformer"])
         if want not in TRANSFORMERS or not supports(want, points):
             want = pick(points)      # as rviz picks when its choice does not fit the cloud
         return colorize(want, points, self.options, pose)
@@ -281,11 +281,10 @@ def _packed(values: np.ndarray) -> bytes:
 def read_point_cloud2(msg: Any, topic: str, options: Mapping[str, Any]) -> CloudPoints:
     """A PointCloud2 checked against the display's ``max_points``; the fields the colour
     transformers may read are checked too."""
-    channel = str(options.get("channel_name", "intensity"))
-    return read_cloud(msg, topic, int(options.get("max_points", DEFAULT_MAX_POINTS)),
-                      ("rgb", "rgba", "r", "g", "b", channel, "intensities"))
+    return read_cloud(msg, topic, int(options["max_points"]),
+                      ("rgb", "rgba", "r", "g", "b", str(options["channel_name"]), "intensities"))
 
 
 def read_laser_scan(msg: Any, topic: str, options: Mapping[str, Any]) -> ScanPoints:
     """A LaserScan checked against the display's ``max_points`` and projected."""
-    return read_scan(msg, topic, int(options.get("max_points", DEFAULT_MAX_POINTS)))
+    return read_scan(msg, topic, int(options["max_points"]))
