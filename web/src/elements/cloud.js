@@ -11,18 +11,25 @@
 // - Spheres: screen-facing discs, shaded from 1.0 in the centre to 0.8 at the rim;
 // - Boxes: cubes along the cloud's axes, each face's colour times rviz's lightness
 //   (+X 0.5, -X 1.0, +Y 0.6, -Y 0.4, +Z 0.9, -Z 0.6), with the rim.
-// The sprite styles are one THREE.Points whose point size comes from the projection (a
-// screen-facing square of side s at view depth w covers s * P[1][1] * H / 2 / w pixels,
-// exactly the pinhole size). Boxes are one draw of 36 vertices a point made from
-// gl_VertexID, the positions and colours fetched from data textures (no per-box
-// geometry; SwiftShader pays per instance, so not instancing). three compiles every
-// ShaderMaterial as GLSL ES 3.00, so gl_VertexID and texelFetch are there.
-// Opaque clouds (alpha 1, no per-point alpha) write depth; others blend without (rviz).
+// Three ways to draw, one draw call each:
+// - opaque sprite styles (alpha 1, no per-point alpha; all but Boxes) are splatted:
+//   projected in JavaScript before each render and written by one screen quad with
+//   their depth (splat.js: on SwiftShader every point sprite costs its own set-up);
+// - translucent sprite styles are one THREE.Points whose point size comes from the
+//   projection (a screen-facing square of side s at view depth w covers
+//   s * P[1][1] * H / 2 / w pixels, exactly the pinhole size), blended, no depth write;
+// - Boxes are one draw of 36 vertices a point made from gl_VertexID, the positions
+//   and colours fetched from data textures (no per-box geometry; SwiftShader pays per
+//   instance, so not instancing). three compiles every ShaderMaterial as GLSL ES 3.00,
+//   so gl_VertexID and texelFetch are there.
+// Opaque clouds write depth; translucent ones blend without (rviz).
 //
-// Streaming: a new cloud of at most the current capacity is copied into the existing
-// buffers (one bufferSubData / texture upload of just its points); a bigger one grows
-// the capacity by a fifth more than it needs, so clouds whose size wobbles (NaN points
-// dropped) do not reallocate every message.
+// Streaming: a splatted cloud is read where the message put it (its positions copied
+// once into a kept buffer when their offset does not suit a Float32Array); the GL
+// ways copy a new cloud of at most the current capacity into the existing buffers (one
+// bufferSubData / texture upload of just its points); a bigger one grows the capacity
+// by a fifth more than it needs, so clouds whose size wobbles (NaN points dropped) do
+// not reallocate every message.
 import * as THREE from 'three';
 import { parseColor } from '../materials.js';
 import { toFloat32 } from '../packed.js';
