@@ -311,23 +311,21 @@ class LiveView:
                 # right after the grab, so a scene that changes several times during one grab
                 # (a 10 Hz point cloud of megabytes) is built and sent once, not each time
                 self._flush_owed = True
-                continue
-            try:
-                self._drain_to_now()
-            except Exception as e:
-                self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
-                                    "scene flush failed: %s: %s", type(e).__name__, e)
+            else:
+                self._flush()
 
-    def _owed_flush(self) -> None:
-        """The flush skipped while a grab was in flight, now that it is done."""
-        if not self._flush_owed or self._stopping:
-            return
-        self._flush_owed = False
+    def _flush(self) -> None:
         try:
             self._drain_to_now()
         except Exception as e:
             self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
                                 "scene flush failed: %s: %s", type(e).__name__, e)
+
+    def _owed_flush(self) -> None:
+        """The flush skipped while a grab was in flight, now that it is done."""
+        if self._flush_owed and not self._stopping:
+            self._flush_owed = False
+            self._flush()
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
