@@ -172,6 +172,58 @@ TF = _add(DisplayType(
 DEFAULT_DISPLAYS["tf"] = TF.name
 
 # -- point clouds and laser scans -----------------------------------------------------------------
+# rviz's PointCloudCommon properties (both displays have them), in rviz's order; colours are
+# [r, g, b] 0-255 as rviz's config writes them
+_RAINBOW = "rviz's rainbow: red at the minimum through yellow, green, cyan, blue to magenta"
+_CLOUD_OPTIONS = (
+    OptionSpec("style", "Flat Squares", "How each point is drawn: Points (round dots of size_pixels), "
+               "Squares (screen-facing squares with a rim), Flat Squares (screen-facing squares), "
+               "Spheres (screen-facing discs shaded towards the rim), Boxes (cubes along the "
+               "cloud's axes); all but Points are size metres wide.",
+               choices=("Points", "Squares", "Flat Squares", "Spheres", "Boxes")),
+    OptionSpec("size", 0.01, "Point width in metres (all styles but Points).", range=(0.0001, 1e6)),
+    OptionSpec("size_pixels", 3.0, "Point diameter in pixels (style Points).", range=(1.0, 1e4)),
+    OptionSpec("alpha", 1.0, "Opacity (times each point's alpha from an rgba field). Below 1, "
+               "or with per-point alpha, the cloud is blended and writes no depth.",
+               range=(0.0, 1.0)),
+    OptionSpec("decay_time", 0.0, "Seconds to keep each cloud (by receive time); 0: only the latest.",
+               range=(0.0, 1e6)),
+    OptionSpec("color_transformer", "", "How points are coloured (rviz's Color Transformer); "
+               '"": as rviz picks for the first cloud (RGB8 with an rgb/rgba field, else Intensity).',
+               choices=("", "RGB8", "RGBF32", "Intensity", "AxisColor", "FlatColor")),
+    OptionSpec("channel_name", "intensity", "Intensity: the field to colour by (intensity falls "
+               "back to intensities)."),
+    OptionSpec("use_rainbow", True, f"Intensity: {_RAINBOW}; false: min_color to max_color."),
+    OptionSpec("invert_rainbow", False, "Intensity: the rainbow the other way round."),
+    OptionSpec("min_color", [0.0, 0.0, 0.0], "Intensity without rainbow: colour of the minimum."),
+    OptionSpec("max_color", [255.0, 255.0, 255.0], "Intensity without rainbow: colour of the maximum."),
+    OptionSpec("autocompute_intensity_bounds", True, "Intensity: the bounds are each cloud's "
+               "minimum and maximum; false: min_intensity and max_intensity."),
+    OptionSpec("min_intensity", 0.0, "Intensity: the value coloured as the minimum."),
+    OptionSpec("max_intensity", 4096.0, "Intensity: the value coloured as the maximum."),
+    OptionSpec("axis", "Z", f"AxisColor: the axis coloured along ({_RAINBOW}).",
+               choices=("X", "Y", "Z")),
+    OptionSpec("use_fixed_frame", True, "AxisColor: the axis of the fixed frame; false: of the "
+               "cloud's frame."),
+    OptionSpec("autocompute_value_bounds", True, "AxisColor: the bounds are each cloud's minimum "
+               "and maximum along the axis; false: min_value and max_value."),
+    OptionSpec("min_value", -10.0, "AxisColor: the coordinate coloured as the minimum (m)."),
+    OptionSpec("max_value", 10.0, "AxisColor: the coordinate coloured as the maximum (m)."),
+    OptionSpec("color", [255.0, 255.0, 255.0], "FlatColor: the colour of every point."),
+    OptionSpec("max_points", 5_000_000, "Largest cloud (width x height points, or ranges of a "
+               "scan) shown; a bigger one is refused, logged once with its sizes, before its "
+               "data is read (not an rviz option).", range=(1, 2**32)),
+)
+POINT_CLOUD2 = _add(DisplayType(
+    "PointCloud2", "sensor_msgs/PointCloud2 as rviz's PointCloud2 display draws it: any field "
+    "layout, placed at the TF of its stamp, coloured by rviz's transformers (docs/displays.md, "
+    "\"Point clouds and laser scans\").",
+    ("sensor_msgs/msg/PointCloud2",), _CLOUD_OPTIONS))
+LASER_SCAN = _add(DisplayType(
+    "LaserScan", "sensor_msgs/LaserScan projected as laser_geometry does (range_min <= r < "
+    "range_max), then drawn as a PointCloud2 display draws it, with its intensities as the "
+    "intensity channel.",
+    ("sensor_msgs/msg/LaserScan",), _CLOUD_OPTIONS))
 
 # -- maps -----------------------------------------------------------------------------------------
 MAP = _add(DisplayType(

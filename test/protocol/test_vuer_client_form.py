@@ -159,3 +159,15 @@ def test_a_map_tile_is_a_mesh_of_coloured_cell_blocks():
     big = wire(MapTile(key="t", width=512, height=512, cells=bytes(512 * 512), palette=palette.tobytes()))
     (mesh,) = VuerClientForm().node(big)["children"]
     assert len(np.frombuffer(mesh["faces"], np.uint32)) == 2 * 3 * MAP_BLOCKS ** 2
+
+
+def test_a_ros_cloud_goes_as_its_point_cloud():
+    from vuer_ros.schemas import Cloud
+    vertices = np.array([[1.0, 2.0, 3.0], [1.5, 2.0, 3.0]], np.float32)
+    colors = np.array([[255, 0, 0], [0, 255, 0]], np.uint8)
+    group = VuerClientForm().node(wire(Cloud(key="cloud:/p", vertices=vertices, colors=colors, size=0.05)))
+    (cloud,) = group["children"]
+    assert cloud["tag"] == "PointCloud" and cloud["size"] == 0.05
+    back = np.frombuffer(cloud["vertices"], np.float16).reshape(-1, 3).astype(float) + cloud["position"]
+    assert np.allclose(back, vertices, atol=1e-3)
+    assert np.frombuffer(cloud["colors"], np.uint8).reshape(-1, 3).tolist() == colors.tolist()

@@ -50,6 +50,21 @@ async def test_outbox_byte_limit_and_initial_resync():
     assert await drain(box) == [RESYNC]
 
 
+async def test_outbox_sends_only_the_newest_event_of_a_key():
+    box = Outbox(max_events=10, max_bytes=10**6)
+    box.push_scene(b"a1", "a")
+    box.push_scene(b"s1")
+    box.push_rpc(b"rpc1")
+    box.push_scene(b"a2", "a")             # replaces a1, queued after what came between
+    box.push_scene(b"b1", "b")
+    assert box.scene_backlog == (3, 6)
+    assert await box.get() == b"s1"
+    box.push_scene(b"a3", "a")             # a2 not sent yet: replaced too
+    assert await drain(box) == [b"rpc1", b"b1", b"a3"]
+    box.push_scene(b"a4", "a")             # a3 went out: a4 is queued as usual
+    assert await drain(box) == [b"a4"] and box.scene_backlog == (0, 0)
+
+
 async def test_outbox_get_sleeps_until_woken():
     box = Outbox()
     getter = asyncio.create_task(box.get())

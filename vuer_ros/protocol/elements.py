@@ -172,6 +172,9 @@ Frustum = _element("Frustum")
 CameraView = _element("CameraView")
 GrabRender = _element("GrabRender")
 
+# --- ROS displays: point clouds and laser scans ------------------------------
+Cloud = _element("Cloud")
+
 # --- scenery ---------------------------------------------------------------
 Grid = _element("Grid")
 HemisphereLight = _element("HemisphereLight")

@@ -26,9 +26,14 @@ def now_ms() -> int:
 
 @dataclass
 class ServerEvent:
+    """A server event. ``coalesce_key``, when set, says that a later event with the same
+    key sets everything this one sets: a client that has not been sent this one yet gets
+    only the later one (latest state wins; the server's scene tree applies both)."""
+
     etype: str
     data: Any
     ts: int = field(default_factory=now_ms)
+    coalesce_key: str | None = field(default=None, compare=False)
 
     def to_wire(self) -> dict[str, Any]:
         return {"ts": self.ts, "etype": self.etype, "data": self.data}

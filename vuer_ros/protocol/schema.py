@@ -242,6 +242,21 @@ ELEMENTS: tuple[ElementSpec, ...] = (
     # --- ROS displays: TF axes ---------------------------------------------------
 
     # --- ROS displays: point clouds and laser scans ------------------------------
+    ElementSpec("Cloud", "A point cloud as rviz's PointCloud2 and LaserScan displays draw it, in one draw "
+                "call (scene/cloud_display.py); opaque clouds write depth.", (
+        _packed("vertices", F32, "3 per point"),
+        _packed("colors", U8, "3 or 4 per point (rgb, rgba); none: `color` for every point"),
+        PropSpec("style", "string", "Flat Squares",
+                 "`Points` (round dots), `Squares` (screen-facing squares with rviz's rim), "
+                 "`Flat Squares` (screen-facing squares), `Spheres` (screen-facing discs shaded "
+                 "towards the rim), `Boxes` (cubes along the node's axes, faces shaded as rviz)"),
+        PropSpec("size", "number", 0.01, "a point's width: metres, or pixels with `units` `pixels`"),
+        PropSpec("units", "string", "metres", "`metres` or `pixels`"),
+        PropSpec("color", "color", "#ffffff", "colour of every point when `colors` is absent"),
+        PropSpec("alpha", "number", 1,
+                 "opacity, times each point's alpha; below 1, or with 4-channel colours, the cloud "
+                 "is blended and writes no depth (rviz)"),
+    ), extension=True),
 
     # --- ROS displays: maps -------------------------------------------------------
     ElementSpec("MapTile", "A tile of an occupancy grid (rviz's Map display): `width` x `height` "

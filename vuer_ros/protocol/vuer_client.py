@@ -158,13 +158,13 @@ class VuerClientForm:
             "Text": self._text,
             "Obj": self._model, "Stl": self._model, "Dae": self._model, "Glb": self._glb,
             "Frustum": self._same, "CameraView": self._camera_view, "GrabRender": self._same,
-            "Grid": self._grid, "MapTile": self._map_tile,
+            "Grid": self._grid, "MapTile": self._map_tile, "Cloud": self._cloud,
             "HemisphereLight": self._hemisphere, "DirectionalLight": self._same,
             "AmbientLight": self._same, "PointLight": self._same,
         }
         # tags whose Vuer form depends on the whole node: an UPDATE sends the whole node
         self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb",
-                      "MapTile"}
+                      "MapTile", "Cloud"}
 
     # -- nodes ----------------------------------------------------------------------------
     def node(self, node: Any, whole: bool = True) -> Any:
@@ -280,6 +280,18 @@ class VuerClientForm:
         self._mesh_colour(node, inner)
         inner.pop("material", None)
         return wrapped(node, _clean(inner), [self.node(c) for c in node.get("children") or []])
+
+    def _cloud(self, node: Node, whole: bool) -> Node:
+        """A ROS display's cloud as the Vuer client's PointCloud (its points are round and
+        shrink with distance: the styles and pixel sizes of ours are not there)."""
+        cloud: Node = {k: v for k, v in node.items() if k in ("key", "vertices", "colors", "children",
+                                                                 *_TRANSFORM)}
+        cloud["size"] = float(node.get("size", schema.BY_TAG["Cloud"].defaults()["size"]))
+        if node.get("units") == "pixels":
+            cloud["size"] *= 0.01   # no pixel size there: about a centimetre a pixel at a few metres
+        if "colors" not in node:
+            cloud["material"] = {"color": node.get("color", "#ffffff")}
+        return self._point_cloud({"tag": "PointCloud", **cloud}, whole)
 
     def _item_list(self, node: Node, shape: tuple[np.ndarray, np.ndarray]) -> Node:
         """CubeList/SphereList as one TriMesh of every item (template vertices, faces)."""

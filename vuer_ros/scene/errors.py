@@ -61,3 +61,13 @@ class MarkerError(SceneError):
 class UrdfError(SceneError):
     """A robot description that cannot be read as URDF; the message names its
     source (``/robot_description``, a file) and what is wrong."""
+
+
+class CloudError(SceneError):
+    """A point cloud or laser scan that cannot be shown; ``kind`` names the cause
+    (``limit``, ``fields``, ``row_step``, ``data``, ``datatype``, ...), the message
+    starts with the topic and names the offending key."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind

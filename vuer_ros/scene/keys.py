@@ -16,6 +16,8 @@ Every key the scene model emits has one of these forms::
     tfd:<frame>                the TF display's Group of frame <frame> (inside tf:<frame>):
                                its axes tfd:<frame>#x|#y|#z, name tfd:<frame>#name and
                                the arrow to its parent tfd:<frame>#arrow (#shaft, #head)
+    cloud:<topic>              a PointCloud2 / LaserScan topic's latest cloud (decay time 0)
+    cloud:<topic>:<n>          its n-th cloud, while the decay time keeps several
 
 ``<frame>``, ``<link>``, ``<ns>`` and ``<topic>`` are escaped: ASCII letters, digits and ``_ - . ~ /``
 stay as they are, every other character (``:``, ``#``, ``%``, spaces, control
@@ -39,6 +41,7 @@ MARKER_PREFIX = "marker:"
 ROBOT_PREFIX = "robot:"
 MAP_PREFIX = "map:"
 TF_DISPLAY_PREFIX = "tfd:"
+CLOUD_PREFIX = "cloud:"
 
 
 @lru_cache(maxsize=65536)
@@ -88,6 +91,11 @@ def owner_prefix(word: str, name: str | None = None) -> str:
     with ``:`` or ``#``): ``word`` alone (``robot``), or ``word:<name>`` with ``name``
     escaped (``marker:<ns>``, ``path:<topic>``)."""
     return word if name is None else f"{word}:{escape(name)}"
+
+
+def cloud_key(topic: str, n: int | None = None) -> str:
+    """Key of a cloud of ``topic``: its only one (``n`` None) or its ``n``-th."""
+    return CLOUD_PREFIX + escape(topic) + ("" if n is None else f":{int(n)}")
 
 
 def part_key(key: str, part: str) -> str:

@@ -350,7 +350,8 @@ class VuerServer(SceneOps):
             # Vuer clients get the event in their form, translated once for all of them
             vuer_message = self.vuer_clients.event_message(wire) if self.vuer_clients.sessions else b""
             for session in self._sessions.values():
-                if session.outbox.push_scene(vuer_message if self.vuer_clients.is_vuer(session) else message):
+                if session.outbox.push_scene(vuer_message if self.vuer_clients.is_vuer(session) else message,
+                                             event.coalesce_key):
                     episode = session.outbox.episode
                     assert episode is not None
                     logger.warning(

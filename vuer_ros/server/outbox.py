@@ -10,6 +10,10 @@ Rules:
   scene events pass ``max_events`` or ``max_bytes``, all of them are replaced
   by one RESYNC marker placed where the oldest one was. Until that marker is
   sent, new scene events are absorbed by it (the SET will contain them).
+- A scene event pushed with a ``key`` replaces a queued, unsent one of the same key
+  (the newer one goes at the end): the event's sender vouches that it sets everything
+  the older one did (a 10 Hz point cloud re-sent whole), so a client that is behind
+  is sent only the newest.
 - RPC requests are never dropped and keep their order relative to the marker,
   so a grab still sees every scene change made before it was asked for. Only
   the RPC's own caller may take it back (:meth:`withdraw`), once it gave up.
@@ -63,19 +67,26 @@ class Outbox:
         self._idle = asyncio.Event()  # empty and the last item written out
         self._idle.set()
         self.closed = False
+        self._keyed: dict[str, bytes] = {}    # key -> its queued scene event
         # the episode in progress (None when the client keeps up)
         self.episode: CoalesceEpisode | None = None
         self.episodes = 0  # how many times this client fell behind
 
     # -- producers -------------------------------------------------------------------
-    def push_scene(self, message: bytes) -> bool:
-        """Queue one encoded scene event. Returns True when this push started a
-        new coalescing episode (the caller logs it once)."""
+    def push_scene(self, message: bytes, key: str | None = None) -> bool:
+        """Queue one encoded scene event (replacing the queued one of the same ``key``).
+        Returns True when this push started a new coalescing episode (the caller logs
+        it once)."""
         if self.closed:
             return False
         if self._resync_pending:
             self._absorb(1, len(message))
             return False
+        if key is not None:
+            older = self._keyed.pop(key, None)
+            if older is not None:
+                self._unqueue(older)
+            self._keyed[key] = message
         self._queue.append(("scene", message))
         self._scene_events += 1
         self._scene_bytes += len(message)
@@ -130,6 +141,11 @@ class Outbox:
             self._wake.clear()
             await self._wake.wait()
         kind, item = self._queue.popleft()
+        if self._keyed and kind == "scene":
+            for key, queued in self._keyed.items():
+                if queued is item:
+                    del self._keyed[key]
+                    break
         if item is RESYNC:
             self._resync_pending = False
         elif kind == "scene":
@@ -150,6 +166,7 @@ class Outbox:
     def close(self) -> None:
         self.closed = True
         self._queue.clear()
+        self._keyed.clear()
         self._scene_events = self._scene_bytes = 0
         self._wake.set()
         self._idle.set()
@@ -173,6 +190,15 @@ class Outbox:
         return self._resync_pending
 
     # -- internals ----------------------------------------------------------------------
+    def _unqueue(self, message: bytes) -> None:
+        """Take a queued scene event out (a newer one of its key replaces it)."""
+        for i, (_, item) in enumerate(self._queue):
+            if item is message:
+                del self._queue[i]
+                self._scene_events -= 1
+                self._scene_bytes -= len(message)
+                return
+
     def _absorb(self, events: int, nbytes: int) -> None:
         if self.episode is not None:
             self.episode.events += events
@@ -201,5 +227,6 @@ class Outbox:
         if marker_at is not None:
             self._resync_pending = True
         self._queue = kept
+        self._keyed.clear()
         self._scene_events = 0
         self._scene_bytes = 0

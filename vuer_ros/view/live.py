@@ -11,7 +11,8 @@ and hands them to the sink to publish.
 
 Two periodic jobs on the thread's event loop:
 - scene flush (``scene_rate`` Hz): apply what arrived, ``drain`` to the ROS
-  time now and broadcast the changes to every browser;
+  time now and broadcast the changes to every browser; while a tick's grabs are in
+  flight it waits, and flushes once right after them;
 - status (every STATUS_PERIOD_S, in the flush loop): the status event for the
   browsers' panels (status.py), also sent to each browser as it connects;
 - render tick (``render.rate`` Hz): the same drain, then, in the same step,
@@ -112,7 +113,8 @@ class LiveView:
         self._tasks: list[asyncio.Task[Any]] = []
         self._wake_pending = False
         self._stopping = False
-        self._holding_scene = False   # a tick grabs several cameras: no flush in between
+        self._grabbing = False        # a tick's grabs are in flight (one instant: no flush between)
+        self._flush_owed = False      # a flush was skipped meanwhile
         self._last_stamp = -1
         self._started = threading.Event()
         self._start_error: BaseException | None = None
@@ -338,13 +340,14 @@ class LiveView:
             if report.due() and logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s", report.line())
             await asyncio.sleep(1.0 / max(self.options.scene_rate, self.settings.rate))
-            if self._holding_scene:
-                continue
-            try:
-                self._drain_to_now()
-            except Exception as e:
-                self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
-                                    "scene flush failed: %s: %s", type(e).__name__, e)
+            if self._grabbing:
+                # the browser is drawing the last tick (every camera of it: one instant): what
+                # changes now waits for the flush right after the grabs, so a scene that changes
+                # several times during one grab (a 10 Hz point cloud of megabytes) is built and
+                # sent once, not each time
+                self._flush_owed = True
+            else:
+                self._flush()
             if loop.time() >= status_due:
                 status_due = loop.time() + STATUS_PERIOD_S
                 try:
@@ -352,6 +355,19 @@ class LiveView:
                 except Exception as e:   # the panels' status must never stop the scene
                     self._throttled.log(logging.ERROR, ("status", type(e).__name__),
                                         "viewer status failed: %s: %s", type(e).__name__, e)
+
+    def _flush(self) -> None:
+        try:
+            self._drain_to_now()
+        except Exception as e:
+            self._throttled.log(logging.ERROR, ("flush", type(e).__name__),
+                                "scene flush failed: %s: %s", type(e).__name__, e)
+
+    def _owed_flush(self) -> None:
+        """The flush skipped while the grabs were in flight, now that they are done."""
+        if self._flush_owed and not self._stopping:
+            self._flush_owed = False
+            self._flush()
 
     # -- the status for the browsers' panels ------------------------------------------------------
     def _broadcast_status(self) -> None:
@@ -391,7 +407,7 @@ class LiveView:
             # same stamp twice would be two images of one instant
             return
         grabbed = False
-        self._holding_scene = len(shots) > 1
+        self._grabbing = True
         try:
             for (spec, camera), parent in zip(shots, parents):
                 wants = self.sink.wants(spec.name)
@@ -406,7 +422,8 @@ class LiveView:
                 self._publisher.put(RenderedFrame(frame, stamp, camera, settings, time.monotonic(),
                                                   spec, parent))
         finally:
-            self._holding_scene = False
+            self._grabbing = False
+            self._owed_flush()
         if grabbed:
             self._last_stamp = stamp
 

@@ -10,7 +10,7 @@ function deepFreeze(value) {
 }
 
 // Every element tag.
-export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight", "MapTile"]);
+export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight", "Cloud", "MapTile"]);
 
 // Other tags drawn as an element: alias -> tag.
 export const ALIASES = deepFreeze({"VuerGroup": "Group"});
@@ -49,6 +49,7 @@ export const DEFAULTS = deepFreeze({
   "DirectionalLight": {"color": "#ffffff", "intensity": 1},
   "AmbientLight": {"color": "#ffffff", "intensity": 0.5},
   "PointLight": {"color": "#ffffff", "intensity": 1, "distance": 0, "decay": 2},
+  "Cloud": {"style": "Flat Squares", "size": 0.01, "units": "metres", "color": "#ffffff", "alpha": 1},
   "MapTile": {"x": 0, "y": 0, "width": 0, "height": 0, "resolution": 1, "alpha": 1, "drawBehind": false},
 });
 
@@ -59,6 +60,7 @@ export const PACKED = deepFreeze({
   "PointCloud": {"vertices": "float32", "colors": "uint8"},
   "CubeList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
+  "Cloud": {"vertices": "float32", "colors": "uint8"},
   "MapTile": {"cells": "uint8", "palette": "uint8"},
 });
 

@@ -4,6 +4,7 @@
 import { ALIASES, TAGS } from '../schema.generated.js';
 import { Element } from './base.js';
 import { CameraView, Frustum, GrabRender } from './cameras.js';
+import { Cloud } from './cloud.js';
 import { CubeList, SphereList } from './lists.js';
 import { Line } from './lines.js';
 import { MapTile } from './map.js';
@@ -27,6 +28,7 @@ export const BUILDERS = {
   Frustum, CameraView, GrabRender,
   Grid, AmbientLight, DirectionalLight, HemisphereLight, PointLight,
   MapTile,
+  Cloud,
 };
 
 function tagMap() {
