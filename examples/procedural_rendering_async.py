@@ -78,7 +78,7 @@ async def show_heatmap(sess: VuerSession):
             if cv2.waitKey(1) == ord("q"):
                 exit()
 
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError as e:
             print("render grab timed out.")
 
 

@@ -34,6 +34,7 @@ RGBF = np.array([(x, -0.6, 1.6) for x in (0.6, 1.0, 1.4)])                   # f
 RGBF_COLOURS = [(0.2, 0.4, 0.6), (1.0, 0.5, 0.0), (0.0, 0.75, 1.0)]
 PATCH_CENTRE = np.array([1.3, -1.2, 0.0])
 PARAMS = {
+    "displays.tf.enabled": False,   # the frames' axes would mix with the colours measured
     "displays.moving.type": "PointCloud2", "displays.moving.topic": "/moving/points",
     "displays.moving.size": 0.15,
     "displays.scan.type": "LaserScan", "displays.scan.topic": "/scan", "displays.scan.size": 0.12,

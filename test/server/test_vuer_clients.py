@@ -42,7 +42,7 @@ async def test_a_vuer_client_gets_its_form_and_ours_the_shared_bytes(client_dir)
             captured = []
             for session in server.sessions:
                 push = session.outbox.push_scene
-                session.outbox.push_scene = lambda m, push=push: (captured.append(m), push(m))[1]
+                session.outbox.push_scene = lambda m, key=None, push=push: (captured.append(m), push(m, key))[1]
             server.update @ mesh([1, 2, 3])
             ours_event, vuer_event = await ours.recv(), await vuer.recv()
             assert ours_event["data"]["nodes"][0]["position"] == [1, 2, 3]
