@@ -22,9 +22,10 @@ from ros_helpers import (
 )
 
 NODE_PARAMS = {"displays.quiet.type": "Marker", "displays.quiet.topic": "/quiet_markers",
-               "displays.quiet.enabled": False}
+               "displays.quiet.enabled": False,
+               "displays.lossy.type": "Marker", "displays.lossy.topic": "/lossy_markers"}
 CUBE = 1
-ORANGE, CYAN = (1.0, 0.5, 0.0, 1.0), (0.0, 1.0, 1.0, 1.0)
+ORANGE, CYAN, MAGENTA = (1.0, 0.5, 0.0, 1.0), (0.0, 1.0, 1.0, 1.0), (1.0, 0.0, 1.0, 1.0)
 TIMEOUT = 30.0
 
 
@@ -57,6 +58,30 @@ def test_a_topic_that_appears_later_is_shown_and_a_disabled_one_never(node):
     assert all(colour_mask(im.rgb, CYAN).sum() < 3 for im in list(client.images["/vuer/image"]))
     assert node.viewer.count(r"showing /quiet_markers") == 0
     late.publish(MarkerArray(markers=[marker("late", 1, CUBE, action=3)]))
+
+
+def test_a_configured_display_takes_a_best_effort_publisher_that_comes_later(node):
+    """A Marker display subscribes reliable; a publisher that offers only best effort (a
+    sensor driver's QoS) would never connect: the node subscribes again as it offers."""
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from visualization_msgs.msg import Marker
+    client = node.client
+    cam = client.camera()
+    pub = client.node.create_publisher(
+        Marker, "/lossy_markers", QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT))
+    xyz, size = (-0.3, 0.3, 0.1), 0.3
+    expected = centroid(hull_mask(cam, [box_points((size,) * 3) + np.asarray(xyz)]))
+    t = time.monotonic()
+
+    def shown(im):
+        pub.publish(marker("lossy", 1, CUBE, xyz=xyz, scale=(size,) * 3, rgba=MAGENTA))
+        m = colour_mask(im.rgb, MAGENTA)
+        return m.sum() > 40 and math.hypot(*np.subtract(centroid(m), expected)) <= 2.0
+
+    client.wait_image(shown, timeout=TIMEOUT, after=t, what="the best-effort publisher's marker")
+    node.viewer.wait_for_line(r"/lossy_markers: subscribed again as its publishers offer "
+                              r"\(best_effort, volatile\)", TIMEOUT)
+    pub.publish(marker("lossy", 1, CUBE, action=3))
 
 
 def test_a_display_the_node_cannot_use_stops_it_naming_the_key(tmp_path):

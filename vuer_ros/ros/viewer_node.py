@@ -200,11 +200,14 @@ class ViewerNode(Node):
         # inputs: raw CDR for the core's decoders, unless the installed message differs
         # from the layout they read (another ROS distribution): then rclpy decodes
         self._subscribed: set[str] = set()
+        # resolved topic -> (its subscription, what it shows, the QoS it asked for)
+        self._subscriptions_by_topic: dict[str, tuple[Any, Subscription, QoSProfile]] = {}
         for sub in self.view.subscriptions:
-            self._subscribe(sub, qos_profile(sub.kind.qos))
-        if options.auto_displays:   # topics of supported types, as they appear in the graph
-            self._discover()
-            self.create_timer(DISCOVERY_PERIOD_S, self._discover)
+            self._subscribe(sub, self._offered_qos(sub.topic, sub.kind.qos))
+        # every second: topics of supported types that appeared (displays.auto), and
+        # publishers whose QoS the subscriptions do not match yet
+        self._discover()
+        self.create_timer(DISCOVERY_PERIOD_S, self._discover)
 
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.view.start()
@@ -227,7 +230,8 @@ class ViewerNode(Node):
         """Subscribe to a topic the view shows; False (logged once) when this ROS install
         lacks its message package."""
         kind = sub.kind
-        self._subscribed.add(self.resolve_topic_name(sub.topic))
+        name = self.resolve_topic_name(sub.topic)
+        self._subscribed.add(name)
         try:
             msg_class = message_class(kind.msgtype)
         except (ImportError, AttributeError, ValueError) as e:
@@ -241,14 +245,32 @@ class ViewerNode(Node):
             self.get_logger().warning(
                 f"{kind.msgtype} differs from the layout vuer_ros decodes itself (ROS 2 "
                 f"Jazzy); {sub.topic} uses rclpy's slower deserialisation")
-        self.create_subscription(msg_class, sub.topic, self._handoff(sub.topic), qos, raw=raw)
+        self._subscriptions_by_topic[name] = (
+            self.create_subscription(msg_class, sub.topic, self._handoff(sub.topic), qos, raw=raw),
+            sub, qos)
         return True
+
+    def _match_publishers(self) -> None:
+        """A publisher that offers less than a subscription asks for (a best-effort lidar
+        driver, a volatile map) never connects to it: subscribe again as it offers, once."""
+        for name, (subscription, sub, qos) in list(self._subscriptions_by_topic.items()):
+            lower = self._offered_qos(name, Qos(qos.depth, qos.reliability == ReliabilityPolicy.RELIABLE,
+                                                 qos.durability == DurabilityPolicy.TRANSIENT_LOCAL))
+            if (lower.reliability, lower.durability) == (qos.reliability, qos.durability):
+                continue
+            self.destroy_subscription(subscription)
+            del self._subscriptions_by_topic[name]
+            if self._subscribe(sub, lower):
+                self.get_logger().info(
+                    f"{sub.topic}: subscribed again as its publishers offer "
+                    f"({lower.reliability.name.lower()}, {lower.durability.name.lower()})")
 
     def _discover(self) -> None:
         """displays.auto: subscribe to every new topic of a supported type, with a QoS its
         publishers offer (as rosbag2 and Foxglove's bridge pick one)."""
         try:
-            found = self.get_topic_names_and_types()
+            self._match_publishers()
+            found = self.get_topic_names_and_types() if self.view.options.auto_displays else []
         except Exception:   # shutting down
             return
         for topic, types in found:
