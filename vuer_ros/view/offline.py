@@ -20,6 +20,14 @@ with no timing in the scene). A tick whose camera frame has no transform yet
 produces no frame (as the live node publishes none); it is counted in
 ``RenderSummary.skipped``.
 
+A segment (``ticks=range(first, stop)``, for rendering one recording in several
+browsers at once: vuer_ros/bag/segments.py) renders only its ticks. The ticks before
+it are read without rendering: every message up to each of them is decoded and
+applied and the scene moved to each tick, exactly as a whole run does, so the scene
+at the segment's first tick is the one a whole run has there; the segment's browser
+then gets that scene in one SET (a SET and the run of changes before it give the
+same scene, as for a browser that connects late).
+
 The recording is anything with the :class:`Recording` interface (vuer_ros/bag/reader.py's
 BagInput); where frames go is the :class:`Outputs` interface (vuer_ros/bag/outputs.py).
 """
@@ -36,6 +44,7 @@ from typing import Any, Callable, Collection, Iterator, Protocol
 import numpy as np
 from rosbags.typesys.store import Typestore
 
+from ..protocol.events import ServerEvent, Set
 from ..render.camera import RenderCamera
 from ..scene.errors import UrdfError
 from ..scene.frame_id import frame_id
@@ -329,17 +338,27 @@ def plan(recording: Recording, options: RenderOptions) -> Plan:
 async def render_recording(recording: Recording, options: RenderOptions, session: RenderSession,
                            outputs: Outputs, summary: RenderSummary, *,
                            the_plan: Plan | None = None, progress: Progress | None = None,
-                           should_stop: Callable[[], bool] | None = None) -> None:
+                           should_stop: Callable[[], bool] | None = None,
+                           ticks: range | None = None) -> None:
     """Render ``recording`` tick by tick into ``outputs`` (see the module docstring),
     filling ``summary``. ``the_plan``: :func:`plan`'s, when the caller checked it first.
-    Raises :class:`~vuer_ros.view.errors.RenderError` subclasses."""
+    ``ticks``: a segment, the tick indices to render (default: the whole window); a
+    segment that does not start at tick 0 writes no input copies (``outputs.wants_copies``
+    must be false). Raises :class:`~vuer_ros.view.errors.RenderError` subclasses."""
     settings = options.settings
     the_plan = the_plan or plan(recording, options)
     clock = the_plan.clock
+    ticks = range(len(clock)) if ticks is None else ticks
+    if ticks.step != 1 or not 0 <= ticks.start <= ticks.stop <= len(clock):
+        raise ValueError(f"ticks {ticks}: a segment of range({len(clock)})")
+    whole = len(ticks) == len(clock)
+    if ticks.start > 0 and outputs.wants_copies:
+        raise ValueError("a segment after tick 0 cannot copy the input (its join does)")
     summary.camera_parent = settings.camera_mount(options.fixed_frame)[0]
     summary.marker_topics = the_plan.marker_topics
-    summary.total = len(clock)
-    summary.start_ns, summary.end_ns = clock.start_ns, clock.end_ns
+    summary.total = len(ticks)
+    summary.start_ns = clock.time(ticks.start) if ticks.start < len(clock) else clock.end_ns
+    summary.end_ns = clock.time(ticks.stop) if ticks.stop < len(clock) else clock.end_ns
     summary.bag_start_ns = recording.start_ns
 
     resolver = MeshResolver(session.mount, options.view.mesh_roots, embed=session.embed)
@@ -401,20 +420,28 @@ async def render_recording(recording: Recording, options: RenderOptions, session
         summary.frames += 1
         summary.stamps.append(tick)
         if progress is not None:
-            progress(ProgressInfo(summary.frames, len(clock), (tick - clock.start_ns) / NS_PER_S,
-                                  (clock.end_ns - clock.start_ns) / NS_PER_S,
+            progress(ProgressInfo(summary.frames, len(ticks), (tick - summary.start_ns) / NS_PER_S,
+                                  (summary.end_ns - summary.start_ns) / NS_PER_S,
                                   time.monotonic() - started))
 
     started = time.monotonic()
     flight: tuple[int, int, RenderCamera, asyncio.Task[Any]] | None = None
     try:
-        for k in range(len(clock)):
+        for k in range(ticks.start):      # before the segment: read, not rendered
             if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
+            feed(clock.time(k))
+            player.drain(clock.time(k))
+        for k in ticks:
+            if summary.interrupted or should_stop is not None and should_stop():
                 summary.interrupted = True
                 break
             tick = clock.time(k)
             batch = feed(tick)            # overlaps the browser rendering the previous tick
             events, camera = player.tick(tick)
+            if k == ticks.start and k > 0:
+                events = _whole_scene(player)
             if flight is not None:
                 current, flight = flight, None
                 await finish(current)
@@ -453,15 +480,21 @@ async def render_recording(recording: Recording, options: RenderOptions, session
         summary.elapsed_s = time.monotonic() - started
         summary.problems = player.problems.messages()
         if progress is not None and summary.total:
-            progress(ProgressInfo(summary.frames, len(clock),
-                                  (summary.stamps[-1] - clock.start_ns) / NS_PER_S
+            progress(ProgressInfo(summary.frames, len(ticks),
+                                  (summary.stamps[-1] - summary.start_ns) / NS_PER_S
                                   if summary.stamps else 0.0,
-                                  (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
+                                  (summary.end_ns - summary.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
-    if summary.frames == 0 and summary.skipped and not summary.interrupted:
+    if whole and summary.frames == 0 and summary.skipped and not summary.interrupted:
         raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
                          f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
                          "--fixed-frame and --camera-frame")
+
+
+def _whole_scene(player: ScenePlayer) -> list[ServerEvent]:
+    """The scene as it is now, as one SET (a segment's first tick: its browser has
+    seen none of the changes before)."""
+    return [Set(player.model.initial_scene())]
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
