@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from ..view.offline import RenderSummary, plan, render_recording
+from ..view.offline import Plan, RenderSummary, plan, render_recording
 from ..view.options import RenderOptions
 from ..view.render_session import RenderSession
 from .errors import BagRenderError, OutputError
@@ -41,7 +41,7 @@ class Renderer(RenderSession):
                          executable=executable)
 
 
-def _prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
+def prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
     if path is None:
         return None
     path = Path(path)
@@ -61,7 +61,7 @@ def _prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
     return path
 
 
-def _prepare_frames_dir(path: Path | None, overwrite: bool) -> Path | None:
+def prepare_frames_dir(path: Path | None, overwrite: bool) -> Path | None:
     if path is None:
         return None
     path = Path(path)
@@ -104,33 +104,44 @@ async def render_bag_async(input: str | os.PathLike[str], output: str | os.PathL
                             height=settings.height, optical_frame=settings.optical_frame)
     with BagInput(input) as bag:
         the_plan = plan(bag, options)     # topics, window, frames: checked before any output
-        out_path = _prepare_path(out_path, overwrite, "output bag")
-        video_path = _prepare_path(Path(video) if video is not None else None, overwrite, "video")
-        frames_path = _prepare_frames_dir(Path(frames) if frames is not None else None, overwrite)
+        out_path = prepare_path(out_path, overwrite, "output bag")
+        video_path = prepare_path(Path(video) if video is not None else None, overwrite, "video")
+        frames_path = prepare_frames_dir(Path(frames) if frames is not None else None, overwrite)
         writer = OutputWriter(source=bag, bag=out_path, video=video_path, frames=frames_path,
                               storage=options.storage, depth=settings.depth,
                               optical_frame=settings.optical_frame,
                               jpeg_quality=settings.jpeg_quality, rate=settings.rate,
                               width=settings.width, height=settings.height)
-        writer.start()
         for key, p in (("bag", out_path), ("video", video_path), ("frames", frames_path)):
             if p is not None:
                 summary.outputs[key] = str(p)
-        own = renderer is None
-        try:
-            if renderer is None:
-                renderer = await Renderer(settings.width, settings.height).start(wait=True)
-            await render_recording(bag, options, renderer, writer, summary, the_plan=the_plan,
-                                   progress=progress, should_stop=should_stop)
-        finally:
-            try:
-                if own and renderer is not None:
-                    await asyncio.shield(renderer.stop())
-            finally:
-                writer.close()
-                if writer.bag is not None:
-                    summary.copied = writer.bag.copied
+        await render_into(bag, the_plan, options, writer, summary, renderer=renderer,
+                          progress=progress, should_stop=should_stop)
     return summary
+
+
+async def render_into(bag: BagInput, the_plan: Plan, options: RenderOptions, writer: OutputWriter,
+                      summary: RenderSummary, *, renderer: RenderSession | None = None,
+                      progress: Callable[..., None] | None = None,
+                      should_stop: Callable[[], bool] | None = None,
+                      ticks: range | None = None) -> None:
+    """Start ``writer``, render ``ticks`` of ``bag`` (all by default) into it with
+    ``renderer`` (or one of its own), and close everything, whatever happens."""
+    writer.start()
+    own = renderer is None
+    try:
+        if renderer is None:
+            renderer = await Renderer(options.settings.width, options.settings.height).start(wait=True)
+        await render_recording(bag, options, renderer, writer, summary, the_plan=the_plan,
+                               progress=progress, should_stop=should_stop, ticks=ticks)
+    finally:
+        try:
+            if own and renderer is not None:
+                await asyncio.shield(renderer.stop())
+        finally:
+            writer.close()
+            if writer.bag is not None:
+                summary.copied = writer.bag.copied
 
 
 def render_bag(input: str | os.PathLike[str], output: str | os.PathLike[str] | None = None,

@@ -51,7 +51,7 @@ from ..scene.frame_id import frame_id
 from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import read_urdf_file
 from .errors import FrameError, RendererError, RobotModelError, TopicError
-from .image_fields import camera_tf_fields
+from .image_fields import Fields, camera_tf_fields
 from ..displays import DISPLAY_TYPES
 from .kinds import (AUTO, MARKER, MARKER_ARRAY, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC, MessageKind,
                     Subscription, auto_subscription, subscriptions)
@@ -389,7 +389,6 @@ async def render_recording(recording: Recording, options: RenderOptions, session
     messages = iter(recording.messages(reading or (), stop_ns))
     pending = next(messages, None)
     depth = settings.depth
-    mount_parent, mount_xyz, mount_q = settings.camera_mount(options.fixed_frame)
 
     def feed(until_ns: int) -> list[Any]:
         """Apply every message up to ``until_ns`` (inclusive); the raw ones to copy."""
@@ -448,9 +447,7 @@ async def render_recording(recording: Recording, options: RenderOptions, session
             if batch:
                 await put(("copy", batch))
             if k == 0:
-                await put(("camera_tf", tick, camera_tf_fields(tick, mount_parent,
-                                                               settings.optical_frame, mount_xyz,
-                                                               mount_q)))
+                await put(("camera_tf", tick, camera_tf(options, tick)))
             for event in events:
                 session.broadcast(event)
             if camera is None:
@@ -491,6 +488,13 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                          "--fixed-frame and --camera-frame")
 
 
+def camera_tf(options: RenderOptions, stamp_ns: int) -> Fields:
+    """The render camera's optical frame on /tf_static, sent once at tick 0 (also by
+    the join of a render in segments, vuer_ros/bag/join.py)."""
+    parent, xyz, q = options.settings.camera_mount(options.fixed_frame)
+    return camera_tf_fields(stamp_ns, parent, options.settings.optical_frame, xyz, q)
+
+
 def _whole_scene(player: ScenePlayer) -> list[ServerEvent]:
     """The scene as it is now, as one SET (a segment's first tick: its browser has
     seen none of the changes before)."""
@@ -498,4 +502,4 @@ def _whole_scene(player: ScenePlayer) -> list[ServerEvent]:
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
-           "RenderedTick", "RendererError", "plan", "render_recording", "scan_tf_frames"]
+           "RenderedTick", "RendererError", "camera_tf", "plan", "render_recording", "scan_tf_frames"]
