@@ -250,7 +250,7 @@ class RayPool:
         self._own = not ray.is_initialized()
         if self._own:
             ray.init(address=address, log_to_driver=False, include_dashboard=False,
-                     **(init_options or {}))
+                     logging_level=logging.WARNING, **(init_options or {}))
         self.cpus_per_task = cpus_per_task
         self._board = ray.remote(num_cpus=0)(_Board).remote()
         self._remote = ray.remote(_ray_task).options(num_cpus=cpus_per_task, max_retries=0)

@@ -140,7 +140,7 @@ def run_task(task: Task, channel: Channel) -> TaskResult:
     """Run ``task`` here (in a worker); its result, also when it failed or stopped."""
     started = time.monotonic()
     host = socket.gethostname()
-    if channel.should_stop():
+    if channel.should_stop() and not isinstance(task, JoinTask):   # a join writes what was rendered
         return TaskResult(task.key, "not started", host=host)
     logs = logging.getLogger("vuer_ros")
     handler = _ChannelLog(channel, task.key)
