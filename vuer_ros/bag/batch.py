@@ -210,6 +210,7 @@ def render_bags(bags: list[FoundBag], outdir: Path, options: RenderOptions, kind
 def _fail(entry: BagEntry, error: BaseException) -> None:
     entry.status = FAILED
     entry.error = str(error)
+    entry.error_type = type(error).__name__
     entry.exit_code = error.exit_code if isinstance(error, RenderError) else 1
 
 
@@ -324,6 +325,7 @@ class _Run:
                 r.status != "done" for r in parts)
             if result.status == "failed":
                 entry.status, entry.error, entry.exit_code = FAILED, result.error, result.exit_code
+                entry.error_type = result.error_type
             elif stopped:
                 entry.status, entry.error = INTERRUPTED, "stopped (Ctrl-C) before it was complete"
             else:
@@ -339,6 +341,9 @@ class _Run:
         if bag.spool_dir is not None:
             shutil.rmtree(bag.spool_dir, ignore_errors=True)
             bag.spool_dir = None
+            frames = Path(bag.outputs.frames) if bag.outputs.frames else None
+            if frames is not None and frames.is_dir() and not any(frames.iterdir()):
+                frames.rmdir()   # made for the segments, none of which wrote to it
         self.manifest.finish(entry)
         self.manifest.save()
 

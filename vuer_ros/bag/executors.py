@@ -142,7 +142,7 @@ class LocalPool:
                 if pid == proc.pid:
                     del self._running[key]
                     out.append(("done", key, TaskResult(
-                        key, "failed", exit_code=1,
+                        key, "failed", exit_code=1, error_type="WorkerDied",
                         error=f"the worker process died (exit code {proc.exitcode}) while rendering")))
         if not self._procs and self._queued and not self._closed:
             for key in list(self._queued):   # no worker left to take them (all died)
@@ -280,7 +280,7 @@ class RayPool:
                 result = ray.get(ref)
             except Exception as e:   # the worker died, the task was cancelled, ...
                 text = " ".join(str(e).split())[:300] or type(e).__name__
-                result = TaskResult(key, "failed", exit_code=1,
+                result = TaskResult(key, "failed", exit_code=1, error_type=type(e).__name__,
                                     error=f"the Ray task failed: {type(e).__name__}: {text}")
             out.append(("done", key, result))
         return out

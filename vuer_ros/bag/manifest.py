@@ -9,9 +9,9 @@ a crash or Ctrl-C.
 A rerun uses it to skip work: a bag is complete when the manifest says ``done``
 for the same input (each file's size and mtime), the same render options and
 outputs, and its outputs are all there with the sizes recorded. A bag that failed
-because of its input (exit code 2: unreadable, a missing frame) is not tried again
-on the same input and options unless asked (``--retry-failed``); one that failed
-rendering, or was stopped, is.
+because of its input (unreadable, a topic or frame missing) is not tried again on
+the same input and options unless asked (``--retry-failed``); one that failed on
+its outputs or in rendering, or was stopped, is.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ FORMAT = "vuer-ros render-bags manifest 1"
 NAME = "manifest.json"
 
 DONE, FAILED, INTERRUPTED, PENDING, RUNNING = "done", "failed", "interrupted", "pending", "running"
+# errors that come from the input itself (with these options): the same input fails again
+INPUT_ERRORS = frozenset({"BagReadError", "TopicError", "FrameError", "RobotModelError"})
 
 
 @dataclass
@@ -46,6 +48,7 @@ class BagEntry:
     elapsed_s: float = 0.0
     host: str = ""
     error: str = ""
+    error_type: str = ""
     exit_code: int = 0
     problems: list[str] = field(default_factory=list)
     input_fingerprint: list[Any] = field(default_factory=list)
@@ -108,8 +111,9 @@ class Manifest:
 
     def failed_on_input(self, entry: BagEntry | None, input_fingerprint: list[Any],
                         options_fingerprint: str) -> bool:
-        """Whether ``entry`` failed because of this very input (exit code 2)."""
-        return (entry is not None and entry.status == FAILED and entry.exit_code == 2
+        """Whether ``entry`` failed because of this very input (not its outputs, nor
+        the renderer), with these options."""
+        return (entry is not None and entry.status == FAILED and entry.error_type in INPUT_ERRORS
                 and self._same(entry, input_fingerprint, options_fingerprint))
 
     @staticmethod

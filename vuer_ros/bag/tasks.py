@@ -99,6 +99,7 @@ class TaskResult:
     skipped: int = 0             # ticks without a camera pose (no frame)
     elapsed_s: float = 0.0       # wall time of the task
     error: str = ""              # one line, when failed
+    error_type: str = ""         # its class (BagReadError, RendererError, ...)
     exit_code: int = 0           # render-bag's exit code for that error
     problems: list[str] = field(default_factory=list)
     copied: int = 0              # input messages copied into the output bag
@@ -151,11 +152,13 @@ def run_task(task: Task, channel: Channel) -> TaskResult:
     try:
         result = asyncio.run(_run(task, channel))
     except RenderError as e:
-        result = TaskResult(task.key, "failed", error=str(e), exit_code=e.exit_code)
+        result = TaskResult(task.key, "failed", error=str(e), error_type=type(e).__name__,
+                            exit_code=e.exit_code)
     except (KeyboardInterrupt, asyncio.CancelledError):
         result = TaskResult(task.key, "interrupted", error="stopped at once (outputs closed)")
     except Exception as e:   # a bug or an unexpected failure: still one bag's result
-        result = TaskResult(task.key, "failed", error=f"{type(e).__name__}: {e}", exit_code=1)
+        result = TaskResult(task.key, "failed", error=f"{type(e).__name__}: {e}",
+                            error_type=type(e).__name__, exit_code=1)
     finally:
         logs.removeHandler(handler)
         logs.setLevel(saved[0])
