@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from bag_helpers import read_bag
 
-from vuer_ros.bag import RenderOptions, Renderer, render_bag_async
+from vuer_ros.bag import Renderer, RenderOptions, render_bag_async
 from vuer_ros.bag.inputs import InputError, find_bags, output_names
 from vuer_ros.bag.manifest import BagEntry, Manifest
 from vuer_ros.bag.synthetic import write_demo_bag
-
-from bag_helpers import read_bag
 
 W, H = 160, 120
 SCENE = ["--fixed-frame", "world", "--size", f"{W}x{H}", "--eye", "0", "-3", "1.2",
@@ -268,7 +267,7 @@ def test_ctrl_c_stops_every_bag_with_readable_outputs_and_a_rerun_finishes(fleet
     assert proc.returncode == 130, err
     bags = {b["name"]: b for b in json.loads((out / "manifest.json").read_text())["bags"]}
     assert {b["status"] for b in bags.values()} == {"interrupted"}, bags
-    for name, entry in bags.items():
+    for entry in bags.values():
         if "bag" in entry["outputs"]:
             n = len(read_bag(out / entry["outputs"]["bag"]).get("/vuer/image", []))
             assert n == entry["frames"] < 300

@@ -29,9 +29,9 @@ import hashlib
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..view.errors import RenderError
 from ..view.options import RenderOptions
@@ -314,9 +314,11 @@ class _Run:
         else:
             entry.frames, entry.total, entry.skipped_ticks = result.frames, result.total, result.skipped
             entry.host, entry.elapsed_s = result.host, result.elapsed_s
+            entry.render_s = result.render_s
             parts = [r for r in bag.parts.values() if r is not None]
             if parts:
                 entry.elapsed_s = max(r.elapsed_s for r in parts) + result.elapsed_s
+                entry.render_s = max(r.render_s for r in parts) + result.render_s
                 entry.problems = list(dict.fromkeys(p for r in parts for p in r.problems))
                 entry.host = ", ".join(dict.fromkeys(r.host for r in parts + [result] if r.host))
             else:

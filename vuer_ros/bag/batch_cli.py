@@ -162,8 +162,9 @@ def run(args: argparse.Namespace) -> int:
     if summary.failed_before:
         skipped.append(f"{summary.failed_before} failed before on the same input "
                        "(--retry-failed to try again)")
-    parts = [f"{summary.rendered} rendered ({summary.frames} frames in {summary.elapsed_s:.1f} s, "
-             f"{summary.fps:.1f} frames/s)"] + skipped
+    rendered = (f"{summary.rendered} rendered ({summary.frames} frames in "
+                f"{summary.elapsed_s:.1f} s, {summary.fps:.1f} frames/s)")
+    parts = [rendered, *skipped]
     if summary.interrupted:
         parts.append(f"{summary.interrupted} stopped")
     if summary.failed:

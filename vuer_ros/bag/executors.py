@@ -252,7 +252,7 @@ class RayPool:
             ray.init(address=address, log_to_driver=False, include_dashboard=False,
                      logging_level=logging.WARNING, **(init_options or {}))
         self.cpus_per_task = cpus_per_task
-        self._board = ray.remote(num_cpus=0)(_Board).remote()
+        self._board: Any = ray.remote(num_cpus=0)(_Board).remote()
         self._remote = ray.remote(_ray_task).options(num_cpus=cpus_per_task, max_retries=0)
         self._refs: dict[Any, str] = {}
 
@@ -299,4 +299,4 @@ class RayPool:
             self._ray.shutdown()
 
 
-__all__ = ["LocalPool", "Pool", "RAY_MISSING", "RayPool"]
+__all__ = ["RAY_MISSING", "LocalPool", "Pool", "RayPool"]

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..view.offline import Plan, RenderSummary, camera_tf, plan
 from ..view.options import RenderOptions
@@ -115,13 +116,13 @@ def join_segments(bag: BagInput, the_plan: Plan, options: RenderOptions, writer:
         if summary.interrupted:
             _index_the_rest(segments, readers, writer, wait)
         elif copying:
-            batch: list[Any] = []
+            rest: list[Any] = []   # the input after the last tick
             while pending is not None:
-                batch.append(pending)
+                rest.append(pending)
                 pending = next(messages, None)
-                if len(batch) >= COPY_BATCH or pending is None:
-                    writer.put(("copy", batch))
-                    batch = []
+                if len(rest) >= COPY_BATCH or pending is None:
+                    writer.put(("copy", rest))
+                    rest = []
     finally:
         for reader in readers:
             reader.close()
@@ -157,7 +158,7 @@ def join_bag(input: str | os.PathLike[str], options: RenderOptions, *,
     summary = RenderSummary(input=str(input), rate=settings.rate, width=settings.width,
                             height=settings.height, optical_frame=settings.optical_frame)
     started = time.monotonic()
-    with BagInput(input) as bag:
+    with BagInput(Path(input)) as bag:
         the_plan = plan(bag, options)
         clock = the_plan.clock
         summary.total = len(clock)

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,8 @@ class BagEntry:
     total: int = 0                   # ticks in the window
     skipped_ticks: int = 0           # ticks without a camera pose
     segments: int = 1
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0           # wall time of its task(s), on the worker
+    render_s: float = 0.0            # of which rendering (the rest: start-up, browser, bag opening)
     host: str = ""
     error: str = ""
     error_type: str = ""
@@ -56,7 +57,7 @@ class BagEntry:
     finished_at: str = ""
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "BagEntry":
+    def from_json(cls, data: dict[str, Any]) -> BagEntry:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -77,7 +78,7 @@ class Manifest:
         self.started_at = _now()
 
     @classmethod
-    def load(cls, outdir: Path) -> "Manifest":
+    def load(cls, outdir: Path) -> Manifest:
         """The folder's manifest (empty when there is none). :class:`InputError` when
         it is not one (so no bag's outputs are taken for complete by mistake)."""
         manifest = cls(outdir)
@@ -162,7 +163,7 @@ class Manifest:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-__all__ = ["BagEntry", "DONE", "FAILED", "INTERRUPTED", "Manifest", "PENDING", "RUNNING"]
+__all__ = ["DONE", "FAILED", "INTERRUPTED", "PENDING", "RUNNING", "BagEntry", "Manifest"]

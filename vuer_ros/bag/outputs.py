@@ -21,6 +21,11 @@ Output bag (:class:`BagOutput`), as the live node publishes (ros/viewer_node.py)
 ``OUT.mcap`` / ``OUT.db3``: one storage file at exactly that path (written in
 ``OUT.partial/`` and moved there when closed); any other path: a rosbag2
 folder (sqlite3 unless ``storage="mcap"``).
+
+A bag rendered in segments (segments.py) splits this work: each segment's
+worker writes its PNGs and spools its frames (their bag messages, made by
+:func:`frame_messages`, or the images); the join (join.py) writes the output
+bag, the video and the PNG index from the spools, through the same classes.
 """
 
 from __future__ import annotations
@@ -329,10 +334,10 @@ class OutputWriter:
                  max_queue: int = 6, frames_pngs: bool = True, frames_index: bool = True,
                  spool: Path | None = None, spool_messages: bool = False,
                  spool_rgb: bool = False) -> None:
-        self._spec = dict(source=source, bag=bag, video=video, frames=frames, storage=storage,
-                          depth=depth, optical_frame=optical_frame, jpeg_quality=jpeg_quality,
-                          rate=rate, width=width, height=height, frames_pngs=frames_pngs,
-                          frames_index=frames_index, spool=spool)
+        self._spec: dict[str, Any] = dict(
+            source=source, bag=bag, video=video, frames=frames, storage=storage, depth=depth,
+            optical_frame=optical_frame, jpeg_quality=jpeg_quality, rate=rate, width=width,
+            height=height, frames_pngs=frames_pngs, frames_index=frames_index, spool=spool)
         self.spool_messages, self.spool_rgb = spool_messages, spool_rgb
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self.bag: BagOutput | None = None

@@ -24,8 +24,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..view.errors import FrameError, RenderError
 from ..view.offline import ProgressInfo, RenderSummary, plan
@@ -67,7 +67,7 @@ def render_bag_jobs(input: str | os.PathLike[str], output: str | os.PathLike[str
     out_path = Path(output) if output is not None else None
     if out_path is not None:
         bag_layout(out_path, options.storage)
-    with BagInput(input) as bag:
+    with BagInput(Path(input)) as bag:
         the_plan = plan(bag, options)     # bad input fails here, before any worker starts
         ticks = len(the_plan.clock)
         window_s = (the_plan.clock.end_ns - the_plan.clock.start_ns) / NS_PER_S

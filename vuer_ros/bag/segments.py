@@ -16,8 +16,9 @@ video and the PNG index from the spools, in tick order.
 from __future__ import annotations
 
 import os
+from itertools import pairwise
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..view.offline import RenderSummary, plan
 from ..view.options import RenderOptions
@@ -36,7 +37,7 @@ def split(ticks: int, parts: int) -> list[range]:
     bounds = [0]
     for i in range(parts):
         bounds.append(bounds[-1] + size + (1 if i < extra else 0))
-    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
+    return [range(a, b) for a, b in pairwise(bounds)]
 
 
 async def render_segment_async(input: str | os.PathLike[str], options: RenderOptions, *,
@@ -53,7 +54,7 @@ async def render_segment_async(input: str | os.PathLike[str], options: RenderOpt
     settings = options.settings
     summary = RenderSummary(input=str(input), rate=settings.rate, width=settings.width,
                             height=settings.height, optical_frame=settings.optical_frame)
-    with BagInput(input) as bag:
+    with BagInput(Path(input)) as bag:
         the_plan = plan(bag, options)
         ticks = split(len(the_plan.clock), parts)[part]
         writer = OutputWriter(source=bag, frames=frames, frames_index=False, spool=spool,

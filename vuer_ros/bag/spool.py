@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import pickle
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 

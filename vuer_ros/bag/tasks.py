@@ -22,7 +22,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Protocol
 
 from ..view.errors import RenderError
 from ..view.offline import ProgressInfo, RenderSummary
@@ -87,7 +87,7 @@ class JoinTask:
     overwrite: bool = False
 
 
-Task = Union[BagTask, SegmentTask, JoinTask]
+Task = BagTask | SegmentTask | JoinTask
 
 
 @dataclass
@@ -98,6 +98,7 @@ class TaskResult:
     total: int = 0               # ticks in its window (a segment: in its part)
     skipped: int = 0             # ticks without a camera pose (no frame)
     elapsed_s: float = 0.0       # wall time of the task
+    render_s: float = 0.0        # of which the render loop (a join: the join)
     error: str = ""              # one line, when failed
     error_type: str = ""         # its class (BagReadError, RendererError, ...)
     exit_code: int = 0           # render-bag's exit code for that error
@@ -171,7 +172,7 @@ def run_task(task: Task, channel: Channel) -> TaskResult:
 def _from_summary(key: str, summary: RenderSummary) -> TaskResult:
     return TaskResult(key, "interrupted" if summary.interrupted else "done", frames=summary.frames,
                       total=summary.total, skipped=summary.skipped, problems=summary.problems,
-                      copied=summary.copied)
+                      copied=summary.copied, render_s=summary.elapsed_s)
 
 
 async def _run(task: Task, channel: Channel) -> TaskResult:
