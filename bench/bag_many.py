@@ -2,19 +2,20 @@
 and the per-task overhead of ``render-bags`` on Ray and on local processes (prints
 figures; not a test).
 
-    .venv/bin/python bench/bag_many.py            # 60 s bag, jobs 1 and 2 twice each; 8 small bags
-    .venv/bin/python bench/bag_many.py --quick    # 20 s bag, once each; 4 small bags
+    .venv/bin/python bench/bag_many.py            # 60 s and 240 s bags, jobs 1 and 2; 8 small bags
+    .venv/bin/python bench/bag_many.py --quick    # 20 s and 60 s bags; 4 small bags
 
 Part 1: the bag_render.py scene (/tf at 100 Hz, an arm, a 24-marker array at 10 Hz),
 rendered by the real command in a child process at 10 Hz, 640x480, into a bag and an
-MP4, with ``--jobs 1`` and ``--jobs 2`` alternating. The process tree's CPU time is
-sampled every 0.25 s and split by role: the command's own process (with ``--jobs``:
-the join, which writes the bag and encodes the video), the worker processes (the
-render loop: reading the bag, the scene, grabs), and Chromium (its software
-rasteriser). Each run's outputs are compared with the first run's (they must be the
-same bytes). From the CPU seconds per frame it prints what N cores should give: the
-workers and their browsers scale with the cores; the join is one process, so its
-CPU per frame caps the frames per second of one bag.
+MP4, with ``--jobs 1`` and ``--jobs 2``, for a short and a long bag. The process
+tree's CPU time is sampled every 0.25 s and split by role: the command's own process
+(with ``--jobs``: the join, which writes the bag and encodes the video), the worker
+processes (the render loop: reading the bag, the scene, grabs, JPEG), and Chromium
+(its software rasteriser). The --jobs 2 outputs are compared with --jobs 1's (the same
+bytes). The two lengths split the CPU into a part per frame and a fixed part
+(interpreters and browsers starting). From those it prints what N cores should give:
+CPU time is what bounds renders sharing a machine; the workers and their browsers
+scale with the cores, the join is one process, so its CPU per frame caps one bag.
 
 Part 2: ``render-bags`` of small bags (1 s, 10 frames at 160x120: the fixed costs
 dominate) on a Ray instance started here (2 CPUs, ``--cpus-per-task 1``) and on the
@@ -61,7 +62,7 @@ def cpu_by_role(pid: int, stop: threading.Event, out: dict[int, tuple[str, float
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
             role = "command" if p.pid == pid else "chromium" if "chrom" in name else "worker"
-            out[p.pid] = (role, t.user + t.system + t.children_user + t.children_system)
+            out[p.pid] = (role, t.user + t.system)   # children are counted as themselves
         stop.wait(0.25)
 
 
@@ -90,45 +91,54 @@ def render(bag: Path, work: Path, jobs: int) -> dict[str, float]:
     return {"frames": int(m.group(1)), "fps": float(m.group(3)), "wall": wall, **roles}
 
 
-def part1(duration: float, repeats: int) -> None:
-    print(f"\n1. render-bag --jobs 1/2: {duration:.0f} s bag, 10 Hz, 640x480, bag + H.264 video "
-          f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
-    print(f"{'jobs':>4s} {'frames':>6s} {'frames/s':>8s} {'wall':>6s} {'wall f/s':>8s}   CPU ms per frame: "
+def part1(durations: tuple[float, float]) -> None:
+    print(f"\n1. render-bag --jobs 1/2: {durations[0]:.0f} s and {durations[1]:.0f} s bags, 10 Hz, "
+          f"640x480, bag + H.264 video ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+    print(f"{'jobs':>4s} {'frames':>6s} {'frames/s':>8s} {'wall':>6s} {'wall f/s':>8s}   CPU s: "
           f"{'command':>7s} {'workers':>7s} {'chromium':>8s} {'total':>6s}  load")
-    per_frame: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    cpu: dict[tuple[int, float], dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="vuer-bag-many-") as tmp:
         work = Path(tmp)
-        bag = write_demo_bag(work / "in.mcap", duration=duration, tf_rate=100.0, marker_rate=10.0,
-                             array_markers=24, churn=False, arm=True)
-        reference: bytes | None = None
-        for _ in range(repeats):
+        for duration in durations:
+            bag = write_demo_bag(work / "in.mcap", duration=duration, tf_rate=100.0,
+                                 marker_rate=10.0, array_markers=24, churn=False, arm=True)
+            reference: bytes | None = None
             for jobs in (1, 2):
                 r = render(bag, work, jobs)
-                n = r["frames"]
-                ms = {k: 1000.0 * r.get(k, 0.0) / n for k in ("command", "worker", "chromium")}
-                per_frame[jobs].append(ms)
+                cpu[jobs, duration] = {k: r.get(k, 0.0) for k in ("command", "worker", "chromium")}
+                cpu[jobs, duration]["frames"] = r["frames"]
                 digest = (work / "out.mcap").read_bytes() + (work / "out.mp4").read_bytes()
                 same = "" if reference is None or digest == reference else "  OUTPUTS DIFFER"
                 reference = reference or digest
-                print(f"{jobs:4d} {n:6d} {r['fps']:8.1f} {r['wall']:5.1f}s {n / r['wall']:8.1f}   "
-                      f"{'':17s}{ms['command']:7.1f} {ms['worker']:7.1f} {ms['chromium']:8.1f} "
-                      f"{sum(ms.values()):6.1f}  {os.getloadavg()[0]:.1f}{same}", flush=True)
-    # a projection: with --jobs the join (the command) is serial, the rest scales with cores;
-    # render-bags renders each bag as --jobs 1 does, so all of its CPU scales
-    def mean(runs: list[dict[str, float]], keys: tuple[str, ...]) -> float:
-        return sum(sum(r[k] for k in keys) for r in runs) / len(runs) / 1000.0
-
-    serial = mean(per_frame[2], ("command",))
-    parallel = mean(per_frame[2], ("worker", "chromium"))
-    whole = mean(per_frame[1], ("command", "worker", "chromium"))
-    print(f"per frame with --jobs: {1000 * parallel:.0f} CPU ms in the workers and their browsers "
-          f"(scales with cores), {1000 * serial:.1f} ms in the join (one process: at most "
-          f"{1 / serial:.0f} frames/s for one bag); a bag rendered whole: {1000 * whole:.0f} CPU ms")
+                c = cpu[jobs, duration]
+                print(f"{jobs:4d} {r['frames']:6d} {r['fps']:8.1f} {r['wall']:5.1f}s "
+                      f"{r['frames'] / r['wall']:8.1f}   {'':6s}{c['command']:7.1f} {c['worker']:7.1f} "
+                      f"{c['chromium']:8.1f} {c['command'] + c['worker'] + c['chromium']:6.1f}  "
+                      f"{os.getloadavg()[0]:.1f}{same}", flush=True)
+            (work / "in.mcap").unlink()
+    # two lengths: CPU = fixed + per frame x frames, per role
+    short, long = durations
+    print("CPU per frame (the slope between the two bags) and fixed CPU (start-up: interpreters, "
+          "browsers, opening the bag):")
+    slope: dict[int, dict[str, float]] = {}
+    for jobs in (1, 2):
+        a, b = cpu[jobs, short], cpu[jobs, long]
+        frames = b["frames"] - a["frames"]
+        slope[jobs] = {k: (b[k] - a[k]) / frames for k in ("command", "worker", "chromium")}
+        fixed = {k: a[k] - slope[jobs][k] * a["frames"] for k in slope[jobs]}
+        print(f"  --jobs {jobs}: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in slope[jobs].items())
+              + f" = {1000 * sum(slope[jobs].values()):.1f} ms a frame; fixed "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in fixed.items()))
+    join = slope[2]["command"]
+    spread = slope[2]["worker"] + slope[2]["chromium"]
+    whole = sum(slope[1].values())
+    print(f"  with --jobs the join (one process) takes {1000 * join:.1f} ms a frame: one bag's "
+          f"frames/s stay under {1 / join:.0f} however many workers")
     for cores in (16, 64):
-        one_bag = min(cores / (parallel + serial), 1 / serial)
-        print(f"  {cores} cores: one bag with --jobs {cores // 2}: about {one_bag:.0f} frames/s"
-              f"{' (join-bound)' if one_bag >= 1 / serial - 1e-9 else ''}; render-bags of many "
-              f"bags: about {cores / whole:.0f} frames/s")
+        one_bag = min(cores / (spread + join), 1 / join)
+        print(f"  {cores} cores: one long bag with --jobs {cores}: about {one_bag:.0f} frames/s"
+              f"{' (join-bound)' if one_bag >= 1 / join - 1e-9 else ''}; many bags "
+              f"(render-bags --jobs {cores}, long ones): about {cores / whole:.0f} frames/s")
 
 
 def part2(bags: int) -> None:
@@ -177,7 +187,7 @@ def main() -> None:
     parser.add_argument("--part", type=int, choices=(1, 2), help="only this part")
     args = parser.parse_args()
     if args.part in (None, 1):
-        part1(20.0 if args.quick else 60.0, 1 if args.quick else 2)
+        part1((20.0, 60.0) if args.quick else (60.0, 240.0))
     if args.part in (None, 2):
         part2(4 if args.quick else 8)
 

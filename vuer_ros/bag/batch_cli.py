@@ -32,9 +32,11 @@ MAX_FAILURES_LISTED = 20
 
 
 def default_jobs() -> int:
-    """Worker processes by default: one per two cores (each Chromium's software
-    rasteriser takes about a core, the render loop and writers most of another)."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    """Worker processes by default: one per core. Renders sharing a machine are bound by
+    its CPU (about 23 ms a frame at 640x480 with a bag and a video, Chromium's software
+    rasteriser about half of it: bench/bag_many.py), and one render alone also by the
+    grab's round trip, so a task per core keeps every core busy."""
+    return max(1, os.cpu_count() or 1)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     work = parser.add_argument_group("where the work runs")
     work.add_argument("-j", "--jobs", type=jobs_count, default=None, metavar="N",
                       help="local worker processes, each with its own browser (default: one "
-                           f"per two cores, here {default_jobs()})")
+                           f"per core, here {default_jobs()})")
     work.add_argument("--segments", type=jobs_count, default=1, metavar="N",
                       help="cut each bag's window into N segments, each a task, joined in order "
                            "(for a few long bags on many workers; default 1: a task per bag)")
@@ -71,8 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "cluster this machine belongs to) or 'local' (a Ray started here); "
                            "every node needs vuer_ros set up and OUTDIR and the inputs at the "
                            "same paths (docs/render-bag.md)")
-    work.add_argument("--cpus-per-task", type=float, default=2.0, metavar="N",
-                      help="CPUs a Ray task reserves (default 2: the browser and the render loop)")
+    work.add_argument("--cpus-per-task", type=float, default=1.0, metavar="N",
+                      help="CPUs a Ray task reserves (default 1: a task per CPU keeps every "
+                           "CPU busy)")
     add_scene_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 

@@ -211,6 +211,7 @@ class _RayChannel:
         self.board = board
         self._stop = False
         self._checked = float("-inf")
+        self._asked: Any = None   # the flag's answer on its way
 
     def report(self, key: str, done: int, total: int) -> None:
         self.board.post.remote(("progress", key, (done, total)))
@@ -219,15 +220,26 @@ class _RayChannel:
         self.board.post.remote(("log", key, (level, message)))
 
     def should_stop(self) -> bool:
-        now = time.monotonic()
-        if not self._stop and now - self._checked >= REPORT_INTERVAL_S:
-            import ray
+        """The flag, asked without blocking: a task blocked in ray.get lends its CPUs
+        to another task, and the node would run more renders than it has CPUs."""
+        import ray
 
-            self._checked = now
-            try:
-                self._stop = bool(ray.get(self.board.is_stopping.remote(), timeout=10))
-            except Exception:   # the driver is gone: stop
-                self._stop = True
+        now = time.monotonic()
+        if self._stop:
+            return True
+        try:
+            if self._asked is not None:
+                ready, _ = ray.wait([self._asked], timeout=0)
+                if ready:
+                    self._stop = bool(ray.get(self._asked))
+                    self._asked = None
+                elif now - self._checked > 30.0:   # no answer for 30 s: the driver is gone
+                    self._stop = True
+            elif now - self._checked >= REPORT_INTERVAL_S:
+                self._checked = now
+                self._asked = self.board.is_stopping.remote()
+        except Exception:   # the driver (and its board) is gone: stop
+            self._stop = True
         return self._stop
 
 
@@ -240,7 +252,7 @@ class RayPool:
     (Ray's meaning: ``auto`` the running cluster, ``local`` a new local instance, or
     ``host:port``); a Ray already initialised in this process is used as it is."""
 
-    def __init__(self, address: str | None, cpus_per_task: float = 2.0,
+    def __init__(self, address: str | None, cpus_per_task: float = 1.0,
                  init_options: dict[str, Any] | None = None) -> None:
         try:
             import ray
