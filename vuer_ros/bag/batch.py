@@ -1,6 +1,6 @@
 """render_bags: many bags rendered by a pool of workers (``vuer-ros render-bags``).
 
-    bags = find_bags(["fleet/", "'extra/**/*.mcap'"], exclude="out")
+    bags = find_bags(["fleet/", "extra/**/*.mcap", "@more.txt"], exclude="out")
     summary = render_bags(bags, Path("out"), options, OutputKinds(video=True),
                           pool=lambda: LocalPool(4))
 
