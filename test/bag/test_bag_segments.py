@@ -224,7 +224,8 @@ def test_the_scene_at_a_segment_start_is_the_whole_runs(renders):
 
     green = [int(((p[..., 1] > 150) & (p[..., 0] < 80) & (p[..., 2] < 80)).sum())
              for p in map(png, range(30))]
-    assert all(green[k] > 0 for k in range(9, 14)) and green[14] == 0 and green[8] == 0
+    # the sphere (a disc of about 30 pixels here) only while it lives
+    assert min(green[9:14]) >= 20 and green[8] <= 5 and green[14] <= 5, green
     for k in (9, 10, 19, 20):
         assert (renders["root"] / "one" / "frames" / f"frame_{k:06d}.png").read_bytes() == \
             (frames / f"frame_{k:06d}.png").read_bytes()

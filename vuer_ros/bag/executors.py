@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
 from typing import Any, Protocol
 
@@ -65,6 +66,7 @@ class _LocalChannel:
 def _local_worker(tasks: Any, events: Any, stopping: Any, parent: int) -> None:
     """A worker process: tasks from ``tasks`` until a None, or the driver is gone."""
     os.setsid()   # the terminal's Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # ignored while starting (submit)
     channel = _LocalChannel(events, stopping, parent)
     try:
         while os.getppid() == parent:
@@ -105,7 +107,18 @@ class LocalPool:
             proc = self._ctx.Process(target=_local_worker, name="vuer-render-worker",
                                      args=(self._tasks, self._events, self._stopping, os.getpid()),
                                      daemon=True)
-            proc.start()
+            # the new interpreter starts with Ctrl-C ignored (an ignored signal stays ignored
+            # across exec) until it is in its own session: a Ctrl-C while it imports would
+            # print a traceback and kill it
+            main = threading.current_thread() is threading.main_thread()
+            saved = signal.getsignal(signal.SIGINT) if main else None
+            if saved is not None:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                proc.start()
+            finally:
+                if saved is not None:
+                    signal.signal(signal.SIGINT, saved)
             self._procs.append(proc)
 
     @property
@@ -155,13 +168,14 @@ class LocalPool:
         self._stopping.set()
 
     def abort(self) -> None:
+        """Stop, and cancel the renders running now (SIGINT to their workers: asyncio.run
+        cancels the render, whose outputs close). Workers without a task just stop."""
         self._stopping.set()
-        for proc in self._procs:
-            if proc.exitcode is None and proc.pid is not None:
-                try:
-                    os.kill(proc.pid, signal.SIGINT)   # asyncio.run cancels the render; outputs close
-                except ProcessLookupError:
-                    pass
+        for pid in set(self._running.values()):
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
 
     def close(self, timeout: float = 30.0) -> None:
         """End the workers (after their current task, which ``stop`` shortens)."""

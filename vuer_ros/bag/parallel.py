@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..view.errors import FrameError, RenderError
-from ..view.offline import ProgressInfo, RenderSummary, plan
+from ..view.errors import RenderError
+from ..view.offline import ProgressInfo, RenderSummary, check_some_frame, plan
 from ..view.options import RenderOptions
 from ..view.ticks import NS_PER_S
 from .executors import LocalPool
@@ -138,10 +138,7 @@ def render_bag_jobs(input: str | os.PathLike[str], output: str | os.PathLike[str
         pool.close()
         shutil.rmtree(spool_dir, ignore_errors=True)
     summary.elapsed_s = time.monotonic() - started
-    if summary.frames == 0 and summary.skipped and not summary.interrupted:
-        raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
-                         f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
-                         "--fixed-frame and --camera-frame")
+    check_some_frame(summary, options)
     summary.problems = list(dict.fromkeys(p for t in tasks if t.key in results
                                           for p in results[t.key].problems))
     if progress is not None and ticks:

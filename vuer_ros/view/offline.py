@@ -482,7 +482,14 @@ async def render_recording(recording: Recording, options: RenderOptions, session
                                   if summary.stamps else 0.0,
                                   (summary.end_ns - summary.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
-    if whole and summary.frames == 0 and summary.skipped and not summary.interrupted:
+    if whole:
+        check_some_frame(summary, options)
+
+
+def check_some_frame(summary: RenderSummary, options: RenderOptions) -> None:
+    """FrameError when a whole window gave no frame because the camera never had a pose
+    (also the check of a render in segments, vuer_ros/bag/parallel.py)."""
+    if summary.frames == 0 and summary.skipped and not summary.interrupted:
         raise FrameError(f"no frame rendered: the camera frame '{summary.camera_parent}' never "
                          f"connected to the fixed frame '{options.fixed_frame}' in TF; check "
                          "--fixed-frame and --camera-frame")
@@ -502,4 +509,5 @@ def _whole_scene(player: ScenePlayer) -> list[ServerEvent]:
 
 
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
-           "RenderedTick", "RendererError", "camera_tf", "plan", "render_recording", "scan_tf_frames"]
+           "RenderedTick", "RendererError", "camera_tf", "check_some_frame", "plan",
+           "render_recording", "scan_tf_frames"]
