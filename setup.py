@@ -59,6 +59,8 @@ setup(
     data_files=data_files,
     install_requires=['websockets>=14', 'msgpack', 'numpy', 'pillow', 'opencv-python-headless',
                       'PyYAML', 'yourdfpy', 'rosbags', 'mcap', 'av', 'cryptography', 'segno', 'psutil'],
+    # render-bags --ray-address (a Ray cluster); without it, render-bags uses local processes
+    extras_require={'ray': ['ray==2.60.0']},
     python_requires='>=3.11',  # asyncio.timeout
     zip_safe=False,
     maintainer='vuer_ros maintainers',

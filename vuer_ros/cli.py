@@ -6,6 +6,8 @@
                                          URL and the achieved image rate
     vuer-ros render-bag IN -o OUT ...    render a recorded bag into a new bag, an MP4 and/or
                                          PNGs (vuer_ros/bag/cli.py; no ROS needed)
+    vuer-ros render-bags IN... -o DIR    render many bags, in parallel here or on a Ray
+                                         cluster (vuer_ros/bag/batch_cli.py)
 
 Also runnable as ``python -m vuer_ros.cli ...``. ROS is imported only by the
 subcommand that needs it, so ``vuer-ros --help`` works anywhere.
@@ -54,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         "render-bag", help="render a recorded bag into a new bag, an MP4 and/or PNGs",
         description="Render a recorded ROS 2 bag (TF and markers) as the viewer shows it: one "
                     "frame per tick of bag time, into a new bag, an MP4 and/or PNGs."))
+    from .bag.batch_cli import add_arguments as add_render_bags_arguments
+
+    add_render_bags_arguments(sub.add_parser(
+        "render-bags", help="render many bags into a folder, in parallel (local processes or Ray)",
+        description="Render many recorded ROS 2 bags as render-bag renders each, in parallel "
+                    "on this machine or a Ray cluster, into one folder with a manifest."))
     return parser
 
 
@@ -93,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from .bag.cli import run as run_render_bag
 
         sys.exit(run_render_bag(args))
+    if args.command == "render-bags":
+        from .bag.batch_cli import run as run_render_bags
+
+        sys.exit(run_render_bags(args))
     parser.print_help()
     sys.exit(2)
 

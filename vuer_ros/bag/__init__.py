@@ -10,6 +10,14 @@
 - ``render.py``: :func:`render_bag` / :func:`render_bag_async`, :class:`Renderer`: a bag
   through the core's offline loop (vuer_ros/view/offline.py) into the outputs;
 - ``progress.py``: progress on stderr; ``cli.py``: ``vuer-ros render-bag``;
+- in parallel (docs/render-bag.md, "Many processes, many bags, a cluster"):
+  ``segments.py`` (a bag's window cut into runs of ticks, one worker's part),
+  ``spool.py`` (a segment's frames on their way to the join), ``join.py`` (the
+  segments written out as one run writes them), ``parallel.py``
+  (:func:`render_bag_jobs`: ``render-bag --jobs``), ``tasks.py`` (units of work as
+  data, run in a worker), ``executors.py`` (local worker processes, Ray),
+  ``inputs.py`` (the bags INPUTS name), ``manifest.py`` (OUTDIR/manifest.json),
+  ``batch.py`` (:func:`render_bags`), ``batch_cli.py``: ``vuer-ros render-bags``;
 - ``synthetic.py``: demo bags for tests and benchmarks;
 - ``errors.py``: one-line errors that say what to do.
 """
@@ -19,7 +27,12 @@ from ..view.options import RenderOptions
 from .errors import BagReadError, BagRenderError, FrameError, OutputError, RendererError, TopicError
 from .reader import BagInput
 from .render import Renderer, render_bag, render_bag_async
+from .batch import OutputKinds, render_bags
+from .inputs import find_bags
+from .parallel import render_bag_jobs
 
 __all__ = ["BagInput", "BagReadError", "BagRenderError", "FrameError", "OutputError",
-           "RenderOptions", "RenderSummary", "Renderer", "RendererError", "TopicError",
-           "render_bag", "render_bag_async"]
+           "OutputKinds", "RenderOptions", "RenderSummary", "Renderer", "RendererError",
+           "TopicError", "find_bags", "render_bag", "render_bag_async", "render_bag_jobs",
+           "render_bags"]
+

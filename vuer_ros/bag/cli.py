@@ -3,11 +3,15 @@
     vuer-ros render-bag run.mcap -o rendered.mcap --video run.mp4 --rate 10 --size 640x480
     vuer-ros render-bag run/ --config config/viewer.yaml --frames frames/ --start 5 --end 15
 
+    vuer-ros render-bag long.mcap -o rendered.mcap --jobs 4       # 4 processes, 4 browsers
+
 ``add_arguments(parser)`` and ``run(args)`` plug into the ``vuer-ros`` command;
 ``python -m vuer_ros.bag ...`` runs it alone. Exit codes: 0 done, 1 rendering
 failed, 2 bad input/arguments (one line on stderr says what to do), 130
 stopped by Ctrl-C (the outputs hold every frame rendered so far and are
-closed properly; a second Ctrl-C aborts faster, still closing them).
+closed properly; a second Ctrl-C aborts faster, still closing them; with
+``--jobs``, the bag and video end at the first tick not rendered and the PNGs
+past it stay).
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import yaml
+
+if TYPE_CHECKING:
+    from ..view.options import RenderOptions
 
 PROG = "vuer-ros render-bag"
 
@@ -30,6 +37,16 @@ def _size(text: str) -> tuple[int, int]:
         return int(w), int(h)
     except ValueError:
         raise argparse.ArgumentTypeError(f"size {text!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
+
+
+def jobs_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs {text!r}: a number of worker processes, 1 or more")
+    return n
 
 
 def _vec3(values: Sequence[str], flag: str) -> list[float] | None:
@@ -76,6 +93,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--storage", choices=("sqlite3", "mcap"),
                      help="storage of a folder output bag (default sqlite3)")
     out.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_scene_arguments(parser)
+    parser.add_argument("-j", "--jobs", type=jobs_count, default=1, metavar="N",
+                        help="render in N worker processes at once, each with its own browser: "
+                             "the window is cut into N runs of ticks, joined in order (the same "
+                             "bag, video and PNGs as one job; default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """The time, camera and scene flags (render-bag's, and render-bags' for every bag)."""
     when = parser.add_argument_group("time")
     when.add_argument("--rate", type=float, metavar="HZ",
                       help="frames per second of bag time (default: render.rate, 10)")
@@ -123,7 +150,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="JPEG quality of /vuer/image/compressed (default 90)")
     cam.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                      help="any other viewer parameter, e.g. -p render.near=0.1 -p grid=false")
-    parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -131,10 +157,27 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def options_from_args(args: argparse.Namespace) -> "RenderOptions":
+    """The render's options from the scene flags (:func:`add_scene_arguments`'s) and
+    ``--storage``; raises ConfigError or ArgumentTypeError with a one-line message."""
+    from ..view.options import RenderOptions
+
+    eye = _vec3(args.eye, "--eye")
+    target = _vec3(args.target, "--target")
+    width, height = args.size if args.size else (None, None)
+    topics = [t for v in args.topics for t in v.split(",") if t] if args.topics else None
+    return RenderOptions.create(
+        args.config, dict(args.param), rate=args.rate, width=width, height=height,
+        fov=args.fov, fixed_frame=args.fixed_frame, camera_frame=args.camera_frame,
+        camera_frame_is_optical=True if args.optical else None, eye=eye, target=target,
+        target_frame=args.target_frame, camera_path=args.camera_path, cameras_file=args.cameras,
+        topics=topics, depth=True if args.depth else None, jpeg_quality=args.jpeg_quality,
+        start=args.start, end=args.end, storage=args.storage, urdf=args.urdf)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the render described by parsed ``args``; returns the exit code."""
     from .errors import BagRenderError
-    from ..view.options import RenderOptions
     from .progress import ProgressAwareHandler, StderrProgress
     from .render import render_bag_async
     from ..config import ConfigError
@@ -142,18 +185,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.output or args.video or args.frames):
         return _fail("nothing to write: give -o OUT (a bag), --video OUT.mp4 and/or --frames DIR")
     try:
-        eye = _vec3(args.eye, "--eye")
-        target = _vec3(args.target, "--target")
-        width, height = args.size if args.size else (None, None)
-        topics = [t for v in args.topics for t in v.split(",") if t] if args.topics else None
-        options = RenderOptions.create(
-            args.config, dict(args.param), rate=args.rate, width=width, height=height,
-            fov=args.fov, fixed_frame=args.fixed_frame, camera_frame=args.camera_frame,
-            camera_frame_is_optical=True if args.optical else None, eye=eye, target=target,
-            target_frame=args.target_frame, camera_path=args.camera_path,
-            cameras_file=args.cameras, topics=topics, depth=True if args.depth else None,
-            jpeg_quality=args.jpeg_quality,
-            start=args.start, end=args.end, storage=args.storage, urdf=args.urdf)
+        options = options_from_args(args)
     except (ConfigError, argparse.ArgumentTypeError) as e:
         return _fail(str(e))
 
@@ -191,8 +223,30 @@ def run(args: argparse.Namespace) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
+    def in_jobs() -> Any:
+        from .parallel import render_bag_jobs
+
+        def on_signal(signum: int, frame: Any) -> None:
+            nonlocal interrupts
+            interrupts += 1
+            progress.clear()
+            if interrupts == 1:
+                print(f"{PROG}: {signal.Signals(signum).name}: stopping every worker after its "
+                      "current frame (again to abort at once)", file=sys.stderr, flush=True)
+
+        saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return render_bag_jobs(
+                args.input, args.output, video=args.video, frames=args.frames, options=options,
+                jobs=args.jobs, progress=None if args.quiet else progress,
+                should_stop=lambda: interrupts > 0, should_abort=lambda: interrupts > 1,
+                overwrite=args.overwrite)
+        finally:
+            for sig, old in saved.items():
+                signal.signal(sig, old)
+
     try:
-        summary = asyncio.run(main())
+        summary = in_jobs() if args.jobs > 1 else asyncio.run(main())
     except BagRenderError as e:
         progress.clear()
         return _fail(str(e), e.exit_code)
@@ -214,8 +268,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
     size = f"{summary.width}x{summary.height}" if list(summary.cameras) in ([], [""]) else \
         "cameras " + ", ".join(f"{name} {n}" for name, n in summary.cameras.items())
+    jobs = f" by {args.jobs} jobs" if args.jobs > 1 else ""
     print(f"{PROG}: {summary.frames} frames ({size} at "
-          f"{summary.rate:g} Hz, bag time {window}{skipped}) in {summary.elapsed_s:.1f} s "
+          f"{summary.rate:g} Hz, bag time {window}{skipped}) in {summary.elapsed_s:.1f} s{jobs} "
           f"({summary.fps:.1f} frames/s) -> {outputs}", file=sys.stderr, flush=True)
     return 0
 

@@ -27,6 +27,11 @@ folder (sqlite3 unless ``storage="mcap"``).
 Video and PNGs: for the node's own camera ``--video OUT.mp4`` and ``--frames DIR``
 as given; for listed cameras one of each per camera, ``OUT_<name>.mp4`` beside it
 and ``DIR/<name>/`` (:func:`video_paths`, :func:`frames_dirs`).
+
+A bag rendered in segments (segments.py) splits this work: each segment's
+worker writes its PNGs and spools its frames (their bag messages, made by
+:func:`frame_messages`, or the images); the join (join.py) writes the output
+bag, the video and the PNG index from the spools, through the same classes.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import cv2
+import numpy as np
 from rosbags.interfaces import Connection, ConnectionExtRosbag2, Qos, QosDurability, QosHistory
 from rosbags.interfaces import QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
@@ -51,6 +57,7 @@ from ..view.kinds import TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC
 from ..view.offline import RenderedTick
 from .errors import OutputError
 from .reader import BagInput
+from .spool import Messages, SpooledFrame, SpoolWriter
 
 logger = logging.getLogger("vuer_ros.bag")
 STORAGE_BY_SUFFIX = {".mcap": StoragePlugin.MCAP, ".db3": StoragePlugin.SQLITE3}
@@ -100,6 +107,31 @@ def bag_layout(path: Path, storage: str | None) -> tuple[StoragePlugin, bool]:
                               f"--storage says {storage}; drop one")
         return plugin, True
     return STORAGES[storage or "sqlite3"], False
+
+
+def frame_messages(tick: RenderedTick, store: Any, jpeg_quality: int, depth: bool) -> Messages:
+    """One camera's frame as the live node publishes it (image_fields.py), stamped in bag
+    time: ``(topic, type, CDR bytes)`` in the order the output bag writes them (the
+    camera's pose on ``/tf`` too when it moves)."""
+    try:
+        fields = image_fields(tick.rgb, tick.depth, tick.camera, tick.stamp_ns,
+                              tick.spec.optical_frame, jpeg_quality, Wants(depth=depth),
+                              tick.camera_tf_parent, tick.spec.topics)
+    except ValueError as e:
+        raise OutputError(f"frame {tick.index}: {e}") from None
+    return [(topic if topic == TF_TOPIC else "/" + topic, f.type,
+             bytes(store.serialize_cdr(to_rosbags(store, f), f.type)))
+            for topic, f in fields.items()]
+
+
+def image_rgb(messages: Messages, store: Any) -> np.ndarray:
+    """The rgb8 image of a frame's messages, HxWx3."""
+    for _, msgtype, raw in messages:
+        if msgtype == "sensor_msgs/msg/Image":
+            msg = store.deserialize_cdr(raw, msgtype)
+            if msg.encoding == "rgb8":
+                return np.asarray(msg.data, dtype=np.uint8).reshape(msg.height, msg.width, 3)
+    raise OutputError("a spooled frame has no rgb8 image")
 
 
 def to_rosbags(store: Any, fields: Fields) -> Any:
@@ -200,20 +232,16 @@ class BagOutput:
         self.writer.write(conn, stamp_ns, self.store.serialize_cdr(to_rosbags(self.store, tf), tf.type))
 
     def write_frame(self, tick: RenderedTick) -> None:
-        """The frame as the live node publishes it (image_fields.py), stamped in bag time."""
-        try:
-            messages = image_fields(tick.rgb, tick.depth, tick.camera, tick.stamp_ns,
-                                    tick.spec.optical_frame, self.jpeg_quality,
-                                    Wants(depth=self.depth), tick.camera_tf_parent, tick.spec.topics)
-        except ValueError as e:
-            raise OutputError(f"frame {tick.index}: {e}") from None
-        for topic, fields in messages.items():
-            if topic == TF_TOPIC:
-                conn = self._tf or self._connection(TF_TOPIC, TF.msgtype, TF_QOS)
-            else:
-                conn = self._connection("/" + topic, fields.type, IMAGE_QOS)
-            self.writer.write(conn, tick.stamp_ns,
-                              self.store.serialize_cdr(to_rosbags(self.store, fields), fields.type))
+        """The frame as the live node publishes it (:func:`frame_messages`)."""
+        self.write_messages(tick.stamp_ns, frame_messages(tick, self.store, self.jpeg_quality,
+                                                          self.depth))
+
+    def write_messages(self, stamp_ns: int, messages: Messages) -> None:
+        """A frame's messages (:func:`frame_messages`'s, here or in a segment's worker)."""
+        for topic, msgtype, raw in messages:
+            conn = (self._tf or self._connection(TF_TOPIC, TF.msgtype, TF_QOS)) \
+                if topic == TF_TOPIC else self._connection(topic, msgtype, IMAGE_QOS)
+            self.writer.write(conn, stamp_ns, raw)
         self.frames += 1
 
     def close(self) -> None:
@@ -254,13 +282,13 @@ class VideoOutput:
         self._av = av
         self.frames = 0
 
-    def write(self, tick: RenderedTick) -> None:
-        rgb = tick.rgb
+    def write(self, index: int, rgb: np.ndarray) -> None:
+        """The frame of tick ``index``."""
         if rgb.shape[1] != self.width or rgb.shape[0] != self.height:
             rgb = cv2.copyMakeBorder(rgb, 0, self.height - rgb.shape[0], 0,
                                      self.width - rgb.shape[1], cv2.BORDER_REPLICATE)
         frame = self._av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame.pts = tick.index
+        frame.pts = index
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
         self.frames += 1
@@ -273,30 +301,44 @@ class VideoOutput:
             self.container.close()
 
 
+def png_name(index: int) -> str:
+    return f"frame_{index:06d}.png"
+
+
 class FramesOutput:
     """``frame_NNNNNN.png`` per tick (N = tick index) and ``timestamps.csv``
-    (index, bag time in ns)."""
+    (index, bag time in ns). A segment's worker writes only its PNGs
+    (``index=False``), the join only the index (``pngs=False``)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, pngs: bool = True, index: bool = True) -> None:
         self.folder = folder
+        self.pngs = pngs
+        self._csv = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self._csv = open(folder / "timestamps.csv", "w")
+            if index:
+                self._csv = open(folder / "timestamps.csv", "w")
         except OSError as e:
             raise OutputError(f"cannot write frames to {folder}: {e.strerror or e}") from None
-        self._csv.write("index,stamp_ns,file\n")
+        if self._csv is not None:
+            self._csv.write("index,stamp_ns,file\n")
         self.frames = 0
 
-    def write(self, tick: RenderedTick) -> None:
-        name = f"frame_{tick.index:06d}.png"
-        if not cv2.imwrite(str(self.folder / name), cv2.cvtColor(tick.rgb, cv2.COLOR_RGB2BGR)):
-            raise OutputError(f"cannot write {self.folder / name}")
-        self._csv.write(f"{tick.index},{tick.stamp_ns},{name}\n")
-        self._csv.flush()
+    def write(self, index: int, stamp_ns: int, rgb: np.ndarray | None) -> None:
+        """Tick ``index``'s frame (``rgb``: None when only indexing)."""
+        name = png_name(index)
+        if self.pngs:
+            assert rgb is not None
+            if not cv2.imwrite(str(self.folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+                raise OutputError(f"cannot write {self.folder / name}")
+        if self._csv is not None:
+            self._csv.write(f"{index},{stamp_ns},{name}\n")
+            self._csv.flush()
         self.frames += 1
 
     def close(self) -> None:
-        self._csv.close()
+        if self._csv is not None:
+            self._csv.close()
 
 
 # -- the writer thread ------------------------------------------------------------------------------
@@ -305,20 +347,35 @@ _STOP = object()
 
 class OutputWriter:
     """Owns the outputs on its own thread. ``start()`` opens them (raising the open
-    error, if any); ``copy_batch``/``frame`` queue work (waiting while the queue is
-    full); ``close()`` writes what is queued, then closes every output."""
+    error, if any); ``put`` queues work (waiting while the queue is full); ``close()``
+    writes what is queued, then closes every output.
+
+    Items: ``("copy", [(connection, t, raw), ...])``, ``("camera_tf", t, Fields)``,
+    ``("frame", RenderedTick)`` (offline.py's ``Outputs``), and ``("spooled",
+    SpooledFrame)``: a frame a segment's worker rendered, ``("index", SpooledFrame)``:
+    only its PNG's line in the index (the join, join.py).
+    A segment's worker writes ``spool`` (its frames, for the join; with ``spool_messages``
+    the bag messages, with ``spool_rgb`` the image) and the PNGs of ``frames`` (with
+    ``frames_index=False``); the join writes the rest."""
 
     def __init__(self, *, source: BagInput, bag: Path | None = None, video: Path | None = None,
                  frames: Path | None = None, storage: str | None = None, depth: bool = False,
                  jpeg_quality: int = 90, rate: float = 10.0,
-                 cameras: Sequence[CameraSpec] = (CameraSpec(),), max_queue: int = 6) -> None:
-        self._spec = dict(source=source, bag=bag, video=video, frames=frames, storage=storage,
-                          depth=depth, jpeg_quality=jpeg_quality, rate=rate)
+                 cameras: Sequence[CameraSpec] = (CameraSpec(),), max_queue: int = 6,
+                 frames_pngs: bool = True, frames_index: bool = True, spool: Path | None = None,
+                 spool_messages: bool = False, spool_rgb: bool = False) -> None:
+        self._spec: dict[str, Any] = dict(
+            source=source, bag=bag, video=video, frames=frames, storage=storage, depth=depth,
+            jpeg_quality=jpeg_quality, rate=rate, frames_pngs=frames_pngs,
+            frames_index=frames_index, spool=spool)
+        self.spool_messages, self.spool_rgb = spool_messages, spool_rgb
         self.cameras = tuple(cameras)
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue * len(self.cameras))
         self.bag: BagOutput | None = None
         self.videos: dict[str, VideoOutput] = {}     # camera name -> its MP4
         self.frames: dict[str, FramesOutput] = {}    # camera name -> its PNGs
+        self.spool: SpoolWriter | None = None
+        self._store: Any = None   # serialises a worker's frame messages
         self.error: BaseException | None = None
         self.written = 0
         self._opened = threading.Event()
@@ -327,6 +384,11 @@ class OutputWriter:
     @property
     def wants_copies(self) -> bool:
         return self._spec["bag"] is not None
+
+    @property
+    def wants_index(self) -> bool:
+        """It writes a PNG index (timestamps.csv)."""
+        return self._spec["frames"] is not None and bool(self._spec["frames_index"])
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="vuer-bag-writer", daemon=True)
@@ -368,7 +430,17 @@ class OutputWriter:
                                                 by_name[name].height)
         if s["frames"] is not None:
             for name, path in frames_dirs(s["frames"], self.cameras).items():
-                self.frames[name] = FramesOutput(path)
+                self.frames[name] = FramesOutput(path, pngs=s["frames_pngs"],
+                                                 index=s["frames_index"])
+        if s["spool"] is not None:
+            try:
+                self.spool = SpoolWriter(s["spool"])
+            except OSError as e:
+                raise OutputError(f"cannot write {s['spool']}: {e.strerror or e}") from None
+        if self.bag is not None:
+            self._store = self.bag.store
+        elif self.spool_messages or self.videos:
+            self._store = get_typestore(Stores.ROS2_JAZZY)
 
     def _run(self) -> None:
         try:
@@ -407,13 +479,36 @@ class OutputWriter:
                 self.bag.write_frame(tick)
             video, frames = self.videos.get(tick.spec.name), self.frames.get(tick.spec.name)
             if video is not None:
-                video.write(tick)
+                video.write(tick.index, tick.rgb)
             if frames is not None:
-                frames.write(tick)
+                frames.write(tick.index, tick.stamp_ns, tick.rgb)
+            if self.spool is not None:
+                s = self._spec
+                messages = frame_messages(tick, self._store, s["jpeg_quality"], s["depth"]) \
+                    if self.spool_messages else None
+                self.spool.write(SpooledFrame(tick.index, tick.stamp_ns, tick.spec.name, messages,
+                                              tick.rgb if self.spool_rgb else None))
             self.written += 1
+        elif kind == "spooled":
+            frame: SpooledFrame = item[1]
+            if self.bag is not None:
+                assert frame.messages is not None
+                self.bag.write_messages(frame.stamp_ns, frame.messages)
+            video, frames = self.videos.get(frame.camera), self.frames.get(frame.camera)
+            if video is not None:
+                rgb = frame.rgb if frame.rgb is not None else \
+                    image_rgb(frame.messages or [], self._store)
+                video.write(frame.index, rgb)
+            if frames is not None:
+                frames.write(frame.index, frame.stamp_ns, frame.rgb)
+            self.written += 1
+        elif kind == "index":   # a PNG a segment wrote after the join stopped
+            frames = self.frames.get(item[1].camera)
+            if frames is not None:
+                frames.write(item[1].index, item[1].stamp_ns, None)
 
     def _close_all(self) -> None:
-        for out in (self.bag, *self.videos.values(), *self.frames.values()):
+        for out in (self.bag, *self.videos.values(), *self.frames.values(), self.spool):
             if out is None:
                 continue
             try:

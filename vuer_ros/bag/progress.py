@@ -1,4 +1,5 @@
-"""Progress of a bag render on stderr: frames done, frames/s, bag time, time left.
+"""Progress of a bag render on stderr: frames done, frames/s, bag time, time left
+(render-bags: bags done, frames, time left).
 
 On a terminal it is one line rewritten in place (at most 5 times a second);
 otherwise (a log file, CI) a plain line every ``interval`` seconds. Log records
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import TextIO
+from typing import Any, Callable, TextIO
 
 from ..view.offline import ProgressInfo
 
@@ -30,23 +31,32 @@ def format_progress(p: ProgressInfo) -> str:
             f"bag time {p.bag_time_s:.1f}/{p.window_s:.1f} s, left {_clock(p.remaining_s)}")
 
 
+def format_batch(p: Any) -> str:
+    """A render-bags line (batch.py's BatchProgress)."""
+    failed = f", {p.failed} failed" if p.failed else ""
+    return (f"render-bags: {p.finished}/{p.bags} bags{failed}, {p.running} in work, "
+            f"{p.frames} frames ({p.rate:.1f} frames/s), left {_clock(p.remaining_s)}")
+
+
 class StderrProgress:
     """Callable progress reporter for :func:`render_bag` (``progress=StderrProgress()``)."""
 
     def __init__(self, stream: TextIO | None = None, interval: float | None = None,
-                 tty: bool | None = None) -> None:
+                 tty: bool | None = None, format: Callable[[Any], str] = format_progress) -> None:
+        self.format = format
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.interval = interval if interval is not None else (0.2 if self.tty else 5.0)
         self._last = float("-inf")
         self._shown = False   # a line is on screen without its newline (tty)
 
-    def __call__(self, info: ProgressInfo, final: bool = False) -> None:
+    def __call__(self, info: Any, final: bool = False) -> None:
+        """Show ``info`` (a ProgressInfo, or what ``format`` takes)."""
         now = time.monotonic()
         if not final and now - self._last < self.interval:
             return
         self._last = now
-        line = format_progress(info)
+        line = self.format(info)
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K" + ("\n" if final else ""))
             self._shown = not final

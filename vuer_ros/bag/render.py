@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from ..view.offline import RenderSummary, plan, render_recording
+from ..view.offline import Plan, RenderSummary, plan, render_recording
 from ..view.options import RenderOptions
 from ..view.render_session import RenderSession
 from .errors import BagRenderError, OutputError
@@ -41,7 +41,7 @@ class Renderer(RenderSession):
                          executable=executable)
 
 
-def _prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
+def prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
     if path is None:
         return None
     path = Path(path)
@@ -61,7 +61,7 @@ def _prepare_path(path: Path | None, overwrite: bool, what: str) -> Path | None:
     return path
 
 
-def _prepare_frames_dir(path: Path | None, overwrite: bool) -> Path | None:
+def prepare_frames_dir(path: Path | None, overwrite: bool) -> Path | None:
     if path is None:
         return None
     path = Path(path)
@@ -107,38 +107,50 @@ async def render_bag_async(input: str | os.PathLike[str], output: str | os.PathL
                             height=cameras[0].height, optical_frame=cameras[0].optical_frame)
     with BagInput(input) as bag:
         the_plan = plan(bag, options)     # topics, window, frames: checked before any output
-        out_path = _prepare_path(out_path, overwrite, "output bag")
+        out_path = prepare_path(out_path, overwrite, "output bag")
         video_path = Path(video) if video is not None else None
         frames_path = Path(frames) if frames is not None else None
         for name, p in (video_paths(video_path, cameras) if video_path else {}).items():
-            _prepare_path(p, overwrite, "video")
+            prepare_path(p, overwrite, "video")
             summary.outputs["video" + (f" {name}" if name else "")] = str(p)
         for name, p in (frames_dirs(frames_path, cameras) if frames_path else {}).items():
-            _prepare_frames_dir(p, overwrite)
+            prepare_frames_dir(p, overwrite)
             summary.outputs["frames" + (f" {name}" if name else "")] = str(p)
         writer = OutputWriter(source=bag, bag=out_path, video=video_path, frames=frames_path,
                               storage=options.storage, depth=settings.depth,
                               jpeg_quality=settings.jpeg_quality, rate=settings.rate,
                               cameras=cameras)
-        writer.start()
         if out_path is not None:
             summary.outputs = {"bag": str(out_path), **summary.outputs}
-        own = renderer is None
-        try:
-            if renderer is None:
-                renderer = await Renderer(max(c.width for c in cameras),
-                                          max(c.height for c in cameras)).start(wait=True)
-            await render_recording(bag, options, renderer, writer, summary, the_plan=the_plan,
-                                   progress=progress, should_stop=should_stop)
-        finally:
-            try:
-                if own and renderer is not None:
-                    await asyncio.shield(renderer.stop())
-            finally:
-                writer.close()
-                if writer.bag is not None:
-                    summary.copied = writer.bag.copied
+        await render_into(bag, the_plan, options, writer, summary, renderer=renderer,
+                          progress=progress, should_stop=should_stop)
     return summary
+
+
+async def render_into(bag: BagInput, the_plan: Plan, options: RenderOptions, writer: OutputWriter,
+                      summary: RenderSummary, *, renderer: RenderSession | None = None,
+                      progress: Callable[..., None] | None = None,
+                      should_stop: Callable[[], bool] | None = None,
+                      ticks: range | None = None) -> None:
+    """Start ``writer``, render ``ticks`` of ``bag`` (all by default) into it with
+    ``renderer`` (or one of its own), and close everything, whatever happens."""
+    writer.start()
+    own = renderer is None
+    try:
+        if renderer is None:
+            cameras = options.settings.camera_specs
+            renderer = await Renderer(max(c.width for c in cameras),
+                                      max(c.height for c in cameras)).start(wait=True)
+        await render_recording(bag, options, renderer, writer, summary, the_plan=the_plan,
+                               progress=progress, should_stop=should_stop, ticks=ticks)
+    finally:
+        try:
+            if own and renderer is not None:
+                await asyncio.shield(renderer.stop())
+        finally:
+            writer.close()
+            if writer.bag is not None:
+                summary.copied = writer.bag.copied
 
 
 def render_bag(input: str | os.PathLike[str], output: str | os.PathLike[str] | None = None,

@@ -22,6 +22,14 @@ with no timing in the scene). A tick whose camera frame has no transform yet
 produces no frame of that camera (as the live node publishes none); a tick without
 any frame is counted in ``RenderSummary.skipped``.
 
+A segment (``ticks=range(first, stop)``, for rendering one recording in several
+browsers at once: vuer_ros/bag/segments.py) renders only its ticks. The ticks before
+it are read without rendering: every message up to each of them is decoded and
+applied and the scene moved to each tick, exactly as a whole run does, so the scene
+at the segment's first tick is the one a whole run has there; the segment's browser
+then gets that scene in one SET (a SET and the run of changes before it give the
+same scene, as for a browser that connects late).
+
 The recording is anything with the :class:`Recording` interface (vuer_ros/bag/reader.py's
 BagInput); where frames go is the :class:`Outputs` interface (vuer_ros/bag/outputs.py).
 """
@@ -38,6 +46,7 @@ from typing import Any, Callable, Collection, Iterator, Protocol
 import numpy as np
 from rosbags.typesys.store import Typestore
 
+from ..protocol.events import ServerEvent, Set
 from ..render.camera import RenderCamera
 from ..render.camera_spec import CameraSpec
 from ..scene.errors import UrdfError
@@ -45,7 +54,7 @@ from ..scene.frame_id import frame_id
 from ..scene.mesh_resolver import MeshResolver
 from ..scene.urdf import read_urdf_file
 from .errors import FrameError, RendererError, RobotModelError, TopicError
-from .image_fields import static_cameras_tf
+from .image_fields import Fields, static_cameras_tf
 from ..displays import DISPLAY_TYPES
 from .kinds import (AUTO, MARKER, MARKER_ARRAY, TF, TF_STATIC, TF_STATIC_TOPIC, TF_TOPIC, MessageKind,
                     Subscription, auto_subscription, subscriptions)
@@ -346,17 +355,27 @@ def plan(recording: Recording, options: RenderOptions) -> Plan:
 async def render_recording(recording: Recording, options: RenderOptions, session: RenderSession,
                            outputs: Outputs, summary: RenderSummary, *,
                            the_plan: Plan | None = None, progress: Progress | None = None,
-                           should_stop: Callable[[], bool] | None = None) -> None:
+                           should_stop: Callable[[], bool] | None = None,
+                           ticks: range | None = None) -> None:
     """Render ``recording`` tick by tick into ``outputs`` (see the module docstring),
     filling ``summary``. ``the_plan``: :func:`plan`'s, when the caller checked it first.
-    Raises :class:`~vuer_ros.view.errors.RenderError` subclasses."""
+    ``ticks``: a segment, the tick indices to render (default: the whole window); a
+    segment that does not start at tick 0 writes no input copies (``outputs.wants_copies``
+    must be false). Raises :class:`~vuer_ros.view.errors.RenderError` subclasses."""
     settings = options.settings
     the_plan = the_plan or plan(recording, options)
     clock = the_plan.clock
+    ticks = range(len(clock)) if ticks is None else ticks
+    if ticks.step != 1 or not 0 <= ticks.start <= ticks.stop <= len(clock):
+        raise ValueError(f"ticks {ticks}: a segment of range({len(clock)})")
+    whole = len(ticks) == len(clock)
+    if ticks.start > 0 and outputs.wants_copies:
+        raise ValueError("a segment after tick 0 cannot copy the input (its join does)")
     summary.camera_parent = settings.camera_parent(options.fixed_frame)
     summary.marker_topics = the_plan.marker_topics
-    summary.total = len(clock)
-    summary.start_ns, summary.end_ns = clock.start_ns, clock.end_ns
+    summary.total = len(ticks)
+    summary.start_ns = clock.time(ticks.start) if ticks.start < len(clock) else clock.end_ns
+    summary.end_ns = clock.time(ticks.stop) if ticks.stop < len(clock) else clock.end_ns
     summary.bag_start_ns = recording.start_ns
 
     resolver = MeshResolver(session.mount, options.view.mesh_roots, embed=session.embed)
@@ -431,29 +450,37 @@ async def render_recording(recording: Recording, options: RenderOptions, session
         summary.frames += 1
         summary.stamps.append(tick)
         if progress is not None:
-            progress(ProgressInfo(summary.frames, len(clock), (tick - clock.start_ns) / NS_PER_S,
-                                  (clock.end_ns - clock.start_ns) / NS_PER_S,
+            progress(ProgressInfo(summary.frames, len(ticks), (tick - summary.start_ns) / NS_PER_S,
+                                  (summary.end_ns - summary.start_ns) / NS_PER_S,
                                   time.monotonic() - started))
 
     started = time.monotonic()
     flight: tuple[int, int, list[tuple[CameraSpec, RenderCamera, str | None]],
                   asyncio.Task[Any]] | None = None
     try:
-        for k in range(len(clock)):
+        for k in range(ticks.start):      # before the segment: read, not rendered
             if should_stop is not None and should_stop():
+                summary.interrupted = True
+                break
+            feed(clock.time(k))
+            player.drain(clock.time(k))
+        for k in ticks:
+            if summary.interrupted or should_stop is not None and should_stop():
                 summary.interrupted = True
                 break
             tick = clock.time(k)
             batch = feed(tick)            # overlaps the browser rendering the previous tick
             events, shots = player.tick(tick)
             posed = _posed(player, shots)
+            if k == ticks.start and k > 0:
+                events = _whole_scene(player)
             if flight is not None:
                 current, flight = flight, None
                 await finish(current)
             if batch:
                 await put(("copy", batch))
             if k == 0:
-                static_tf = static_cameras_tf(tick, settings.camera_specs, options.fixed_frame)
+                static_tf = camera_tf(options, tick)
                 if static_tf is not None:
                     await put(("camera_tf", tick, static_tf))
             for event in events:
@@ -483,11 +510,19 @@ async def render_recording(recording: Recording, options: RenderOptions, session
         summary.elapsed_s = time.monotonic() - started
         summary.problems = player.problems.messages()
         if progress is not None and summary.total:
-            progress(ProgressInfo(summary.frames, len(clock),
-                                  (summary.stamps[-1] - clock.start_ns) / NS_PER_S
+            progress(ProgressInfo(summary.frames, len(ticks),
+                                  (summary.stamps[-1] - summary.start_ns) / NS_PER_S
                                   if summary.stamps else 0.0,
-                                  (clock.end_ns - clock.start_ns) / NS_PER_S, summary.elapsed_s),
+                                  (summary.end_ns - summary.start_ns) / NS_PER_S, summary.elapsed_s),
                      final=True)
+    if whole:
+        check_some_frame(summary, options)
+
+
+def check_some_frame(summary: RenderSummary, options: RenderOptions) -> None:
+    """FrameError when a whole window gave no frame because the camera never had a pose
+    (also the check of a render in segments, vuer_ros/bag/parallel.py)."""
+    settings = options.settings
     if summary.frames == 0 and summary.skipped and not summary.interrupted:
         frames = sorted({f for spec in settings.camera_specs for f in spec.tf_frames()})
         if settings.cameras or settings.camera_path is not None:
@@ -506,5 +541,18 @@ def _posed(player: ScenePlayer, shots: list[Shot]) -> list[tuple[CameraSpec, Ren
             if camera is not None]
 
 
+def camera_tf(options: RenderOptions, stamp_ns: int) -> Fields | None:
+    """The optical frames of the cameras fixed on TF, on /tf_static once at tick 0 (also
+    by the join of a render in segments, vuer_ros/bag/join.py); None when none is."""
+    return static_cameras_tf(stamp_ns, options.settings.camera_specs, options.fixed_frame)
+
+
+def _whole_scene(player: ScenePlayer) -> list[ServerEvent]:
+    """The scene as it is now, as one SET (a segment's first tick: its browser has
+    seen none of the changes before)."""
+    return [Set(player.model.initial_scene())]
+
+
 __all__ = ["GRAB_ATTEMPTS", "Outputs", "Plan", "ProgressInfo", "Recording", "RenderSummary",
-           "RenderedTick", "RendererError", "plan", "render_recording", "scan_tf_frames"]
+           "RenderedTick", "RendererError", "camera_tf", "check_some_frame", "plan",
+           "render_recording", "scan_tf_frames"]
