@@ -265,7 +265,8 @@ def test_ctrl_c_with_jobs_leaves_readable_outputs_up_to_the_first_gap(tmp_path):
     try:
         deadline = time.monotonic() + 120
         # both workers rendered some: segment 2's first frame is tick 150
-        while not (frames / "frame_000151.png").exists() or \
+        while not (frames / "frame_000000.png").exists() or \
+                not (frames / "frame_000151.png").exists() or \
                 len(list(frames.glob("frame_*.png"))) < 8:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no frames within 120 s"
