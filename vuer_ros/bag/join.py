@@ -8,7 +8,7 @@ messages up to tick 0, the camera's /tf_static, frame 0, the input messages of
 (tick 0, tick 1], frame 1, ..., the last frame, the input messages after it. A
 tick without a camera pose has no frame (its segment's spool has no record of it).
 The video gets every frame in order from one encoder (the same bytes as a whole
-run's: libx264 with a fixed thread count), and ``timestamps.csv`` indexes the PNGs
+run's: outputs.py's VideoOutput makes x264's output depend on its input only), and ``timestamps.csv`` indexes the PNGs
 the segments wrote.
 
 Segments are joined in order, each while its worker may still be rendering it:

@@ -275,8 +275,12 @@ class VideoOutput:
         self.stream.width, self.stream.height = self.width, self.height
         self.stream.pix_fmt = "yuv420p"
         if codec == "libx264":
-            # fixed threads: the bitstream depends on the thread count, not on the machine
-            self.stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "2"}
+            # The same frames must make the same bytes (a video joined from segments is the
+            # one a single run makes): the bitstream depends on the thread count, so it is
+            # fixed, and x264's macroblock tree reads memory it never wrote at small sizes
+            # (160x120, 320x240: the video changed with what malloc handed out), so it is off.
+            self.stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1",
+                                   "x264-params": "mbtree=0"}
         else:
             self.stream.bit_rate = 8_000_000
         self._av = av
@@ -287,7 +291,9 @@ class VideoOutput:
         if rgb.shape[1] != self.width or rgb.shape[0] != self.height:
             rgb = cv2.copyMakeBorder(rgb, 0, self.height - rgb.shape[0], 0,
                                      self.width - rgb.shape[1], cv2.BORDER_REPLICATE)
-        frame = self._av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        # to 4:2:0 here, with OpenCV (BT.601, limited range, as swscale's default)
+        yuv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
+        frame = self._av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         frame.pts = index
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
