@@ -42,6 +42,7 @@ from .errors import MarkerError, TfError, TfExtrapolationError
 from .frame_layout import FrameLayout
 from .gc_pause import gc_paused
 from .keys import frame_key, marker_key
+from .marker_list import list_element, list_key, poses_bytes
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
 from .markers import ADD, DELETE, DELETEALL, MeshResolver, marker_label, read_marker, same_elements
 from .problems import ProblemLog
@@ -51,12 +52,31 @@ from .transform import Transform
 # Memoised fixed-frame lookups kept at most (cleared whenever TF changes anyway).
 _MAX_LOOKUPS = 4096
 
+ListId = tuple[str, str, int]
+"""A MarkerList's (frame group, ns, type)."""
+
+
+class _List:
+    """One MarkerList: its listed markers, in item order, with the geometry inputs each
+    was listed with, and what the browser lacks of it."""
+
+    __slots__ = ("key", "members", "shown", "rebuild", "moved")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.members: dict[MarkerId, tuple[Any, ...]] = {}
+        self.shown = False     # the browser has it
+        self.rebuild = True    # items came, went or changed their geometry: UPSERT it
+        self.moved = False     # otherwise items moved: UPDATE its poses
+
 
 class MarkerDisplay(Display):
     def __init__(self, frames: FrameLayout, problems: ProblemLog, *,
-                 resolve_mesh: MeshResolver | None, tf_timeout_ns: int, max_points: int):
+                 resolve_mesh: MeshResolver | None, tf_timeout_ns: int, max_points: int,
+                 lists: bool = False):
         super().__init__(frames, problems)
         self.registry = MarkerRegistry()
+        self.lists = lists
         self.resolve_mesh = resolve_mesh
         self.tf_timeout_ns = tf_timeout_ns
         self.max_points = max_points
@@ -71,6 +91,11 @@ class MarkerDisplay(Display):
         self._lookups: dict[tuple[str, int], Transform | TfError] = {}
         self._lookup_version = -1
         self._missing_frames: set[str] = set()           # reported: TF never named them
+        # MarkerLists (lists=True): (attach frame, ns, type) -> list, and each listed
+        # marker's list, as of the last _sync_lists
+        self._lists: dict[ListId, _List] = {}
+        self._listed: dict[MarkerId, ListId] = {}
+        self._lists_dirty: dict[ListId, None] = {}
 
     # -- input ------------------------------------------------------------------------------
     def on_marker(self, msg: Any, receive_time_ns: int) -> list[str]:
@@ -110,7 +135,7 @@ class MarkerDisplay(Display):
                 old = self.registry.get(mid)
                 shown = old.view if old is not None else None
                 spec = read_marker(msg, self.resolve_mesh, self.max_points,
-                                   shown.spec if shown is not None else None)
+                                   shown.spec if shown is not None else None, self.lists)
             except MarkerError as e:
                 found.append(str(e))
                 self.problems.report(("marker", str(msg.ns), int(msg.id)), e.kind, str(e),
@@ -150,7 +175,8 @@ class MarkerDisplay(Display):
             else:
                 self._waiting.pop(mid, None)
             self.registry.put(rec)
-            if (old is None or mid in self._dirty or mid not in self._shown
+            if (old is None or mid in self._dirty
+                    or (mid not in self._shown and mid not in self._listed)
                     or not _same_view(old.view, rec.view)):
                 self._dirty[mid] = None
         elif action == DELETE:
@@ -190,6 +216,9 @@ class MarkerDisplay(Display):
             self.problems.resolve(("marker",) + mid)
         self._waiting.clear()
         self._dirty.clear()
+        self._lists.clear()
+        self._listed.clear()
+        self._lists_dirty.clear()
 
     def settle(self, force: bool) -> None:
         self._place_waiting(force)
@@ -260,23 +289,109 @@ class MarkerDisplay(Display):
                     self._dirty[mid] = None
                     rec.stand_in = None
 
+    # -- MarkerLists -----------------------------------------------------------------------------
+    def _sync_lists(self) -> None:
+        """Bring the lists' members to the registry for the markers changed since the
+        last sync: a marker whose shown version is listed joins (or stays in) the list
+        of its (frame group, ns, type), one that is not leaves its list. The changed
+        markers left in ``_dirty`` are those the per-marker elements must act on."""
+        if not self.lists or not self._dirty:
+            return
+        listed, lists = self._listed, self._lists
+        for mid in list(self._dirty):
+            rec = self.registry.get(mid)
+            view = rec.view if rec is not None else None
+            want: ListId | None = None
+            if view is not None and view.spec.listed:
+                want = (view.attach, view.spec.ns, view.spec.type)
+            had = listed.get(mid)
+            if had is not None and had != want:
+                lst = lists[had]
+                del lst.members[mid]
+                lst.rebuild = True
+                self._lists_dirty[had] = None
+                del listed[mid]
+            if want is None:
+                continue
+            lst = lists.get(want)
+            if lst is None:
+                lst = lists[want] = _List(list_key(*want))
+            geom = view.spec.geom  # type: ignore[union-attr]
+            if lst.members.get(mid) != geom:
+                lst.rebuild = True
+            else:
+                lst.moved = True
+            lst.members[mid] = geom
+            listed[mid] = want
+            self._lists_dirty[want] = None
+            if mid not in self._shown:
+                del self._dirty[mid]   # no element of its own to remove
+
+    def _list_element(self, lst: _List) -> Element:
+        views = self._list_views(lst)
+        _, ns, mtype = self._listed[views[0].id]
+        return list_element(lst.key, ns, mtype, views)
+
+    def _list_views(self, lst: _List) -> list[MarkerRecord]:
+        out = []
+        for mid in lst.members:
+            rec = self.registry.get(mid)
+            view = rec.view if rec is not None else None
+            assert view is not None
+            out.append(view)
+        return out
+
+    def _emit_lists(self, removes: list[str], moves: list[dict[str, Any]],
+                    upserts: dict[str, list[Element]]) -> None:
+        frames_shown = self.frames.shown
+        for lid in self._lists_dirty:
+            lst = self._lists.get(lid)
+            if lst is None:
+                continue
+            if not lst.members:
+                if lst.shown:
+                    removes.append(lst.key)
+                del self._lists[lid]
+                continue
+            frame = lid[0]
+            if frame not in frames_shown:
+                rec = self.registry.get(next(iter(lst.members)))
+                assert rec is not None
+                self._check_missing_frame(rec)
+                continue   # built with its frame group (elements_in)
+            if lst.rebuild or not lst.shown:
+                upserts.setdefault(frame, []).append(self._list_element(lst))
+            elif lst.moved:
+                moves.append({"key": lst.key, "poses": poses_bytes(self._list_views(lst))})
+            lst.shown = True
+            lst.rebuild = lst.moved = False
+        self._lists_dirty.clear()
+
     # -- in the frame groups ---------------------------------------------------------------------
     def load(self, restructure: bool) -> int:
         return len(self._dirty) + (len(self.registry) if restructure else 0)
 
     def elements_in(self, frame: str) -> list[Element]:
+        self._sync_lists()
         out: list[Element] = []
+        listed = self._listed
         for rec in self.registry.attached_to(frame):
             view = rec.view
-            if view is not None:
+            if view is not None and rec.id not in listed:
                 out.append(_element(view))
                 self._shown[rec.id] = frame
                 self._shown_geom[rec.id] = (view.spec.children, view.spec.visible)
                 self._dirty.pop(rec.id, None)
+        for (attach, _, _), lst in self._lists.items():
+            if attach == frame and lst.members:
+                out.append(self._list_element(lst))
+                lst.shown = True
+                lst.rebuild = lst.moved = False
         return out
 
     def leaving(self, frames: Sequence[str]) -> list[str]:
-        """A marker moving into a new frame group leaves its old place first."""
+        """A marker moving into a new frame group leaves its old place first (a list
+        is only ever shown in its own frame's group, which is not shown yet)."""
         keys: list[str] = []
         for f in frames:
             for rec in self.registry.attached_to(f):
@@ -290,6 +405,9 @@ class MarkerDisplay(Display):
             if at in frames:
                 del self._shown[mid]
                 self._shown_geom.pop(mid, None)
+        for (attach, _, _), lst in self._lists.items():
+            if attach in frames:
+                lst.shown = False
 
     def frames_changed(self, whole_scene: bool) -> None:
         for frame in [f for f in self._missing_frames if f in self.frames.tf]:
@@ -302,14 +420,20 @@ class MarkerDisplay(Display):
                     self._check_missing_frame(rec)
 
     def forget_shown(self) -> None:
+        self._sync_lists()
         self._shown = {}
         self._shown_geom = {}
         self._dirty.clear()
+        for lst in self._lists.values():
+            lst.shown = False
+        self._lists_dirty = dict.fromkeys(self._lists)   # empty ones go, the rest are built
 
     def emit(self, events: list[ServerEvent]) -> None:
         """REMOVE the markers gone or moved to another frame group, one UPDATE of the
-        groups that only moved, an UPSERT per frame group of the ones (re)built."""
-        if not self._dirty:
+        groups that only moved, an UPSERT per frame group of the ones (re)built; the
+        same for the MarkerLists (a list whose markers only moved: its poses)."""
+        self._sync_lists()
+        if not self._dirty and not self._lists_dirty:
             return
         removes: list[str] = []
         moves: list[dict[str, Any]] = []
@@ -317,11 +441,12 @@ class MarkerDisplay(Display):
         frames_shown = self.frames.shown
         shown = self._shown
         shown_geom = self._shown_geom
+        listed = self._listed
         for mid in self._dirty:
             rec = self.registry.get(mid)
             view = rec.view if rec is not None else None
             was = shown.get(mid)
-            want = view.attach if view is not None else None
+            want = view.attach if view is not None and mid not in listed else None
             if want is not None and want not in frames_shown:
                 assert rec is not None
                 self._check_missing_frame(rec)
@@ -350,9 +475,10 @@ class MarkerDisplay(Display):
             else:
                 shown_geom.pop(mid, None)
         self._dirty.clear()
+        self._emit_lists(removes, moves, upserts)
         if removes:
             events.append(Remove(*removes))
-        if moves:   # already in wire form (str, lists of floats): skip Update's conversion
+        if moves:   # already in wire form (str, lists of floats, bytes): skip Update's conversion
             events.append(ServerEvent("UPDATE", {"nodes": moves, "strict": False}))
         for frame, nodes in upserts.items():
             events.append(Upsert(*nodes, to=frame_key(frame), strict=True))
@@ -385,6 +511,9 @@ def _same_view(a: MarkerRecord | None, b: MarkerRecord | None) -> bool:
         return True
     if a is None or b is None:
         return False
-    return (a.attach == b.attach and a.placed == b.placed and a.spec.visible == b.spec.visible
-            and (a.spec.children is b.spec.children
-                 or same_elements(a.spec.children, b.spec.children)))
+    if a.attach != b.attach or a.placed != b.placed or a.spec.visible != b.spec.visible \
+            or a.spec.listed != b.spec.listed:
+        return False
+    if a.spec.listed:
+        return bool(a.spec.geom == b.spec.geom)
+    return a.spec.children is b.spec.children or same_elements(a.spec.children, b.spec.children)

@@ -20,8 +20,9 @@ All sizes follow rviz2 (rviz_default_plugins markers, rviz_rendering Arrow):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -105,39 +106,110 @@ def colors_u8(colors: np.ndarray) -> np.ndarray:
 
 
 # -- solid shapes ---------------------------------------------------------------
+Linear = tuple[tuple[int, float] | None, tuple[int, float] | None, tuple[int, float] | None]
+"""A linear map of a marker's scale (sx, sy, sz) onto a vector: component k is
+``factor * scale[axis]`` for its ``(axis, factor)``, or 0 for None. rviz's unit shapes
+place and size their solids only this way."""
+
+_SAME: Linear = ((0, 1.0), (1, 1.0), (2, 1.0))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One solid of a marker type built from rviz's unit shapes: ``tag`` with fixed
+    ``args`` and ``quaternion``, at ``position`` and with node ``scale``, both linear in
+    the marker's scale. A marker's own elements (:func:`sphere`, ...) and a MarkerList's
+    items (scene/marker_list.py, drawn by the client from :meth:`wire`) come from it."""
+
+    name: str                  # the part key's suffix (keys.part_key)
+    tag: type[Element]
+    args: tuple[float, ...]
+    quaternion: Quat | None
+    position: Linear | None
+    scale: Linear
+
+    @staticmethod
+    def _apply(m: Linear, s: Vec3) -> list[float]:
+        return [0.0 if c is None else c[1] * s[c[0]] for c in m]
+
+    def element(self, key: str, scale: Vec3, mat: Material) -> Element:
+        props: dict[str, Any] = {"args": list(self.args)}
+        if self.position is not None:
+            props["position"] = self._apply(self.position, scale)
+        if self.quaternion is not None:
+            props["quaternion"] = list(self.quaternion)
+        props["scale"] = self._apply(self.scale, scale)
+        return self.tag(key=part_key(key, self.name), **props, material=mat, materialType=LIT)
+
+    def wire(self) -> dict[str, Any]:
+        """The part as a MarkerList sends it: ``position`` and ``scale`` as 3x3
+        matrices (9 numbers, row-major) that multiply the item's scale."""
+        def matrix(m: Linear | None) -> list[float]:
+            out = [0.0] * 9
+            for k, c in enumerate(m or (None, None, None)):
+                if c is not None:
+                    out[3 * k + c[0]] = c[1]
+            return out
+        node: dict[str, Any] = {"tag": self.tag.tag, "args": list(self.args),
+                                "position": matrix(self.position), "scale": matrix(self.scale)}
+        if self.quaternion is not None:
+            node["quaternion"] = list(self.quaternion)
+        return node
+
+
+# rviz's unit shapes (the pose-form ARROW: rotated Y -> X, so local (x, y, z) lie along
+# (-Y, X, Z): shaft and head diameters from scale.y / scale.z, lengths from scale.x)
+_CYLINDER_ARGS = (0.5, 0.5, 1.0, RADIAL_SEGMENTS)
+PARTS: dict[int, tuple[Part, ...]] = {
+    1: (Part("body", Box, (1.0, 1.0, 1.0), None, None, _SAME),),                     # CUBE
+    2: (Part("body", Sphere, (0.5, *SPHERE_SEGMENTS), None, None, _SAME),),  # SPHERE
+    3: (Part("body", Cylinder, _CYLINDER_ARGS, Q_Y_TO_Z, None,                       # CYLINDER
+             ((0, 1.0), (2, 1.0), (1, 1.0))),),
+    0: (Part("shaft", Cylinder, _CYLINDER_ARGS, Q_Y_TO_X, ((0, ARROW_SHAFT_LENGTH / 2.0), None, None),
+             ((1, ARROW_SHAFT_DIAMETER), (0, ARROW_SHAFT_LENGTH), (2, ARROW_SHAFT_DIAMETER))),
+        Part("head", Cone, (0.5, 1.0, RADIAL_SEGMENTS), Q_Y_TO_X,               # ARROW
+             ((0, ARROW_SHAFT_LENGTH + ARROW_HEAD_LENGTH / 2.0), None, None),
+             ((1, ARROW_HEAD_DIAMETER), (0, ARROW_HEAD_LENGTH), (2, ARROW_HEAD_DIAMETER)))),
+}
+"""Marker type -> its solids, for the types made of unit shapes alone (ARROW: its pose
+form; the two-point form is built by :func:`arrow_between`)."""
+
+
 def cube(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    # the Box's size in its args (what the Vuer client reads): the unit box of PARTS scaled
     return [Box(key=part_key(key, "body"), args=[scale[0], scale[1], scale[2]], material=mat,
                 materialType=LIT)]
 
 
+def _solid(mtype: int, key: str, scale: Vec3, mat: Material) -> list[Element]:
+    return [part.element(key, scale, mat) for part in PARTS[mtype]]
+
+
 def sphere(key: str, scale: Vec3, mat: Material) -> list[Element]:
-    return [Sphere(key=part_key(key, "body"), args=[0.5, *SPHERE_SEGMENTS],
-                   scale=[scale[0], scale[1], scale[2]], material=mat, materialType=LIT)]
+    return _solid(2, key, scale, mat)
 
 
 def cylinder(key: str, scale: Vec3, mat: Material) -> list[Element]:
-    # axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z
-    return [Cylinder(key=part_key(key, "body"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
-                     quaternion=list(Q_Y_TO_Z), scale=[scale[0], scale[2], scale[1]],
-                     material=mat, materialType=LIT)]
+    """Axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z."""
+    return _solid(3, key, scale, mat)
 
 
 def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
     """ARROW without points: along +X, length scale.x, width scale.y, height scale.z."""
-    sx, sy, sz = scale
-    shaft = ARROW_SHAFT_LENGTH * sx
-    head = ARROW_HEAD_LENGTH * sx
-    # rotated Y -> X, so local (x, y, z) lie along (-Y, X, Z)
-    return [
-        Cylinder(key=part_key(key, "shaft"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
-                 position=[shaft / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-                 scale=[ARROW_SHAFT_DIAMETER * sy, shaft, ARROW_SHAFT_DIAMETER * sz], material=mat,
-                 materialType=LIT),
-        Cone(key=part_key(key, "head"), args=[0.5, 1.0, RADIAL_SEGMENTS],
-             position=[shaft + head / 2.0, 0.0, 0.0], quaternion=list(Q_Y_TO_X),
-             scale=[ARROW_HEAD_DIAMETER * sy, head, ARROW_HEAD_DIAMETER * sz], material=mat,
-             materialType=LIT),
-    ]
+    return _solid(0, key, scale, mat)
+
+
+SOLIDS: dict[int, Callable[[str, Vec3, Material], list[Element]]] = {
+    1: cube, 2: sphere, 3: cylinder, 0: arrow_from_pose}
+"""Marker type -> the builder of a marker's elements, for the types of PARTS."""
+
+
+def listable(mtype: int, has_points: bool, scale: Vec3, alpha: float) -> bool:
+    """Whether a marker can be a MarkerList item (scene/marker_list.py): made of unit
+    shapes alone, opaque or invisible (translucent solids are drawn one by one,
+    depth-sorted), not mirrored."""
+    return (mtype in PARTS and not has_points and not 0.0 < alpha < 1.0
+            and scale[0] >= 0.0 and scale[1] >= 0.0 and scale[2] >= 0.0)
 
 
 def arrow_between(key: str, start: Vec3, end: Vec3, shaft_diameter: float, head_diameter: float,

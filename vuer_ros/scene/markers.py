@@ -85,6 +85,9 @@ class MarkerSpec:
     points: np.ndarray | None = None
     colors: np.ndarray | None = None
     uvs: np.ndarray | None = None
+    # a MarkerList item (marker_list.py): ``children`` is empty, ``geom`` is
+    # (type, scale, color), which is all that draws it
+    listed: bool = False
 
 
 def same_elements(a: list[Element], b: list[Element]) -> bool:
@@ -127,14 +130,16 @@ def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 
 def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
-                max_points: int = MAX_MARKER_POINTS, prev: MarkerSpec | None = None) -> MarkerSpec:
+                max_points: int = MAX_MARKER_POINTS, prev: MarkerSpec | None = None,
+                lists: bool = False) -> MarkerSpec:
     """Validate an ADD/MODIFY marker and build its geometry; raise MarkerError.
 
     ``prev``: the version of this marker shown now. When the new one's geometry
     inputs (type, scale, color, points, colors, text, mesh) equal its, its
     ``children`` (the same list object) are reused instead of built: a marker
     that only moved costs its pose, and the scene model sees at once (by
-    identity) that only the pose changed."""
+    identity) that only the pose changed. ``lists``: a marker that can be a MarkerList
+    item (marker_geometry.listable) comes back ``listed``, without elements."""
     ns = str(msg.ns)
     mid = int(msg.id)
     mtype = int(msg.type)
@@ -233,9 +238,13 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
     if mtype == ARROW_STRIP and scale[0] + scale[1] == 0.0:
         warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
                          "scale.y == 0, nothing to draw"))
+    in_list = lists and geo.listable(mtype, points is not None, scale, color[3])
     if (prev is not None and prev.geom == geom and _same_array(prev.points, points)
-            and _same_array(prev.colors, colors) and _same_array(prev.uvs, uvs)):
+            and _same_array(prev.colors, colors) and _same_array(prev.uvs, uvs)
+            and prev.listed == in_list):
         children, visible = prev.children, prev.visible
+    elif in_list:
+        children = []
     elif mtype == CUBE:
         children = geo.cube(key, scale, mat)
     elif mtype == SPHERE:
@@ -292,7 +301,7 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                       pose=Transform((px, py, pz), (qx, qy, qz, qw)),
                       lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,
                       children=children, visible=visible, warnings=warnings,
-                      geom=geom, points=raw_points, colors=raw_colors, uvs=uvs)
+                      geom=geom, points=raw_points, colors=raw_colors, uvs=uvs, listed=in_list)
 
 
 def _mesh_file(msg: Any, ns: str, mid: int, shown: bytes) -> tuple[str, bytes]:
