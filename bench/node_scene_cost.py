@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "test" / "scene"))
+sys.path.insert(0, str(REPO / "test"))
 
 import scene_msgs as sm  # noqa: E402
 
