@@ -23,6 +23,7 @@ import { ROW, dataTexture, itemTemplate } from './pulled.js';
 const TEXELS_PER_ITEM = 4; // three matrix rows, then linear rgb
 const FIRST_CAPACITY = 16;
 const VERTICES_PER_CHUNK = 1 << 17;
+const KEEP_EMPTY_MS = 20000;
 
 // The member's world matrix (column-major, times the unit scale) as three rows, and
 // its colour. The normal goes through the cofactor matrix (det * inverse transpose),
@@ -200,6 +201,7 @@ class Batch {
     this.round = round;
     this.material = material;
     this.members = new Set();
+    this.emptySince = null; // when its last member left (performance.now())
     // the true sphere lies outside the full level's silhouette by up to (1 - cos(step / 2))
     // of its radius: impostors stand in for spheres small enough that this stays within
     // the level-of-detail bound (and for none when the material is flat-shaded)
@@ -331,9 +333,14 @@ export class Batches {
   }
 
   // Just before a render (view.js), after the scene's world matrices are current.
+  // A batch left empty is kept a while (drawing nothing): markers cleared and sent
+  // again (a DELETEALL, then the next array) find their chunks and shaders ready.
   sync(view) {
+    const now = performance.now();
     for (const [key, batch] of this.batches) {
-      if (batch.members.size === 0) {
+      if (batch.members.size > 0) batch.emptySince = null;
+      else batch.emptySince ??= now;
+      if (batch.emptySince !== null && now - batch.emptySince > KEEP_EMPTY_MS) {
         batch.dispose();
         this.batches.delete(key);
       } else {

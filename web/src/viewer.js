@@ -117,6 +117,6 @@ export class Viewer {
     this.prepare();
     this.renderer.setRenderTarget(null);
     this.draw(this.camera, this.height);
-    flushDisposedMaterials();
+    flushDisposedMaterials(this.renderer);
   }
 }
