@@ -79,6 +79,7 @@ class ScenePlayer:
         o = self.options
         return SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
                           max_marker_points=o.max_marker_points, grid=o.grid,
+                          marker_lists=o.marker_lists,
                           logger=logging.getLogger("vuer_ros.scene"))
 
     @property
