@@ -130,6 +130,7 @@ DEFAULT_CHECKS = {
     "number or [x, y, z]": lambda v: _is_vector(v, 3) or DEFAULT_CHECKS["number"](v),
     "number[]": _is_vector,
     "material": lambda v: isinstance(v, dict) and isinstance(v.get("color"), str),
+    "string[]": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
     "part[]": lambda v: isinstance(v, list) and all(isinstance(p, dict) for p in v),
 }
 

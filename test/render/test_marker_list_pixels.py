@@ -1,8 +1,9 @@
 """MarkerLists draw the same pixels as the markers' own nodes: the scene model with
 ``marker_lists`` and without, fed the same messages, rendered by the real client in
-headless Chromium from the same camera, through a first array, a move of every marker
-(one poses UPDATE per list), a TF move of the frame a list hangs in, a DELETE, an
-expired lifetime, a marker turned invisible and one turned translucent."""
+headless Chromium from the same camera, through a first array (solids of every listed
+type, labels small on screen and one large), a move of every marker (one poses UPDATE
+per list), a TF move of the frame a list hangs in, a DELETE, an expired lifetime,
+markers turned invisible and one turned translucent."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def array(shift: float) -> MarkerArray:
             xyz=(x, y, 0.2 + 0.05 * (i % 5)), q=q_axis((1.0, 0.5 * (i % 3), 0.3), 0.4 * i),
             scale=(0.5, 0.12, 0.12) if t == 0 else ((0.6, 0.6, 0.6) if big else (0.25, 0.15 + 0.02 * (i % 4), 0.3)),
             rgba=((i * 37 % 255) / 255, (i * 91 % 255) / 255, (i * 53 % 255) / 255, 1.0)))
+    for k in range(6):   # labels: small ones (glyph quads) and one large (its outline)
+        ms.append(marker(type=9, ns="labels", id=k, text=f"L{k}g" if k < 5 else "BIG",
+                         xyz=(-1.5 + 0.6 * k + shift, 1.9, 0.8), scale=(1.0, 1.0, 0.6 if k == 5 else 0.15),
+                         rgba=(1.0, 1.0 - 0.15 * k, 0.2 * k, 1.0)))
     return MarkerArray(markers=ms)
 
 
@@ -71,6 +76,7 @@ def step(model: SceneModel, name: str) -> None:
         model.on_marker(marker(type=3, ns="grid", id=6, xyz=(0.5, 0.5, 0.5),
                                rgba=(0.0, 0.0, 1.0, 0.5)), 2 * S)                          # translucent
         model.on_marker(marker(type=1, ns="grid", id=7, lifetime_ns=S // 2), 2 * S)
+        model.on_marker(marker(type=9, ns="labels", id=2, text="x", rgba=(1.0, 1.0, 1.0, 0.0)), 2 * S)
     model.advance(3 * S)   # id 7's lifetime is over
 
 

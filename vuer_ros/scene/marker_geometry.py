@@ -206,9 +206,9 @@ SOLIDS: dict[int, Callable[[str, Vec3, Material], list[Element]]] = {
 
 def listable(mtype: int, has_points: bool, scale: Vec3, alpha: float) -> bool:
     """Whether a marker can be a MarkerList item (scene/marker_list.py): made of unit
-    shapes alone, opaque or invisible (translucent solids are drawn one by one,
-    depth-sorted), not mirrored."""
-    return (mtype in PARTS and not has_points and not 0.0 < alpha < 1.0
+    shapes alone or a TEXT_VIEW_FACING, opaque or invisible (translucent solids are drawn
+    one by one, depth-sorted), not mirrored."""
+    return ((mtype in PARTS or mtype == 9) and not has_points and not 0.0 < alpha < 1.0
             and scale[0] >= 0.0 and scale[1] >= 0.0 and scale[2] >= 0.0)
 
 
@@ -311,9 +311,27 @@ def triangle_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray 
 
 
 # -- text and meshes ----------------------------------------------------------------
+# TEXT_VIEW_FACING: capitals scale.z high, centred on the marker's position, facing the camera
+TEXT_ANCHOR = {"anchorX": "center", "anchorY": "middle"}
+TEXT_SIZE: Linear = (None, None, (2, 1.0))   # the font size: scale.z
+
+
 def text(key: str, content: str, height: float, mat: Material) -> list[Element]:
     return [Text(key=part_key(key, "body"), text=content, fontSize=height, billboard=True,
-                 anchorX="center", anchorY="middle", material=mat)]
+                 **TEXT_ANCHOR, material=mat)]
+
+
+def list_parts(mtype: int) -> list[dict[str, Any]]:
+    """What a MarkerList of ``mtype`` markers draws each item as (its ``parts`` prop):
+    the solids of PARTS, or for TEXT_VIEW_FACING a billboard Text whose ``fontSize`` is
+    a row (3 numbers) times the item's scale, its text the item's."""
+    if mtype == 9:
+        row = [0.0, 0.0, 0.0]
+        for c in TEXT_SIZE:
+            if c is not None:
+                row[c[0]] = c[1]
+        return [{"tag": Text.tag, "fontSize": row, **TEXT_ANCHOR, "materialType": "basic"}]
+    return [{**part.wire(), "materialType": LIT} for part in PARTS[mtype]]
 
 
 def mesh(key: str, tag: type[Element], url: str, scale: Vec3, use_embedded: bool,

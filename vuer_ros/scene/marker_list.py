@@ -2,12 +2,12 @@
 
 A CUBE, SPHERE, CYLINDER or pose-form ARROW that is opaque (or invisible) and not
 mirrored is drawn from rviz's unit shapes alone (``marker_geometry.PARTS``): its pose,
-scale and colour say everything. MarkerDisplay (``lists=True``) hangs all such markers
+scale and colour say everything; a TEXT_VIEW_FACING adds its text. MarkerDisplay (``lists=True``) hangs all such markers
 of one (frame group, ns, type) in one ``MarkerList`` node (docs/protocol.md) whose
 items are packed arrays, instead of a Group and one to two solids per marker::
 
     Group tf:<frame>
-      MarkerList markers:<frame>:<ns>:<type>    ids, poses, scales, colors, parts
+      MarkerList markers:<frame>:<ns>:<type>    ids, poses, scales, colors, parts (texts)
 
 So a 10,000-marker array is a handful of nodes for the server's scene, the wire and
 the browser, and a thousand markers that moved are one UPDATE of one ``poses`` array.
@@ -32,9 +32,10 @@ from .marker_registry import MarkerRecord
 
 LIST_PREFIX = "markers:"
 
+TEXT_VIEW_FACING = 9
 # the parts of each listed type, as the list node carries them
 _PARTS_WIRE: dict[int, list[dict[str, Any]]] = {
-    t: [{**part.wire(), "materialType": geo.LIT} for part in parts] for t, parts in geo.PARTS.items()}
+    t: geo.list_parts(t) for t in (*geo.PARTS, TEXT_VIEW_FACING)}
 
 
 def list_key(frame: str, ns: str, mtype: int) -> str:
@@ -56,13 +57,14 @@ def poses_bytes(views: Iterable[MarkerRecord]) -> bytes:
 
 def list_element(key: str, ns: str, mtype: int, views: list[MarkerRecord]) -> Element:
     """The MarkerList of these placed, listed markers (all of type ``mtype``)."""
-    geoms = [v.spec.geom for v in views]   # (type, scale, color)
+    geoms = [v.spec.geom for v in views]   # (type, scale, color[, text])
+    texts = {"texts": [g[3] for g in geoms]} if mtype == TEXT_VIEW_FACING else {}
     return MarkerList(
         key=key, ns=ns, ids=np.array([v.spec.id for v in views], dtype="<i4").tobytes(),
         poses=poses_bytes(views),
         scales=np.array([g[1] for g in geoms], dtype="<f4").tobytes(),
         colors=_colors_u8(np.array([g[2] for g in geoms], dtype=np.float64)).tobytes(),
-        parts=_PARTS_WIRE[mtype])
+        parts=_PARTS_WIRE[mtype], **texts)
 
 
 def expand(node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,12 +76,15 @@ def expand(node: dict[str, Any]) -> list[dict[str, Any]]:
     poses = np.frombuffer(node["poses"], "<f8").reshape(-1, 7)
     scales = np.frombuffer(node["scales"], "<f4").reshape(-1, 3)
     colors = np.frombuffer(node["colors"], np.uint8).reshape(-1, 4)
+    texts = node.get("texts") or [""] * len(ids)
     out: list[dict[str, Any]] = []
-    for mid, pose, scale, rgba in zip(ids.tolist(), poses.tolist(), scales.tolist(), colors.tolist()):
+    for mid, pose, scale, rgba, text in zip(ids.tolist(), poses.tolist(), scales.tolist(),
+                                            colors.tolist(), texts):
         key = marker_key(ns, mid)
         s = (scale[0], scale[1], scale[2])
         mat = geo.material((rgba[0] / 255.0, rgba[1] / 255.0, rgba[2] / 255.0, rgba[3] / 255.0))
-        children = geo.SOLIDS[mtype](key, s, mat)
+        children = geo.text(key, str(text), s[2], mat) if mtype == TEXT_VIEW_FACING \
+            else geo.SOLIDS[mtype](key, s, mat)
         out.append(Group(*children, key=key, position=pose[:3], quaternion=pose[3:],
                          visible=rgba[3] > 0).to_wire())
     return out

@@ -1,14 +1,16 @@
 // MarkerList (vuer_ros extension, vuer_ros/scene/marker_list.py): many rviz markers of
 // one namespace and type as one node. Item i has a pose (`poses`, in this node's frame),
 // a scale and a colour; it is drawn as each of `parts` (a Box, Sphere, Cylinder or Cone
-// placed and sized by 3x3 matrices times the item's scale), exactly as that marker's own
-// nodes would be: the same batched solids (batches.js), each part of all the items one
-// member of its batch. No scene node and no THREE object per item: a 10,000-marker
-// array is applied in a few milliseconds.
+// placed and sized by 3x3 matrices times the item's scale; or a billboard Text, its
+// string from `texts`), exactly as that marker's own nodes would be: the same batched
+// solids (batches.js), each part of all the items one member of its batch; the labels
+// as one mesh (labels.js). No scene node and no THREE object per item: a
+// 10,000-marker array is applied in a few milliseconds.
 import * as THREE from 'three';
 import { batchMaterial, linearColors, makeMaterial, materialDefaults } from '../materials.js';
 import { toFloat32 } from '../packed.js';
 import { DEFAULTS } from '../schema.generated.js';
+import { Labels } from '../labels.js';
 import { Element, any } from './base.js';
 import { Box, Cone, Cylinder, Sphere } from './primitives.js';
 
@@ -38,7 +40,16 @@ function linear(m, s, out) {
 
 export class MarkerList extends Element {
   update(props, changed) {
-    if (!this.parts || changed.has('parts')) this.makeParts(props.parts);
+    // a strict UPSERT (the list rebuilt) restates the parts: remade only if they differ
+    const partsKey = JSON.stringify(props.parts ?? []);
+    if (partsKey !== this.partsKey) {
+      this.partsKey = partsKey;
+      this.makeParts(props.parts);
+      changed = new Set([...changed, 'parts']);
+    } else if (changed.has('parts')) {
+      changed = new Set(changed);
+      changed.delete('parts');
+    }
     const poses = any(changed, ['poses']) || !this.poses ? toFloat64(props.poses) : this.poses;
     const count = Math.floor(poses.length / 7);
     const resized = count !== this.count;
@@ -60,6 +71,31 @@ export class MarkerList extends Element {
       }
     }
     for (const part of this.parts) part.member.items.count = count;
+    if (this.labels) this.updateLabels(props, changed, resized);
+  }
+
+  updateLabels(props, changed, resized) {
+    const spec = this.labelSpec;
+    if (resized || any(changed, ['texts', 'scales', 'parts'])) {
+      const scales = toFloat32(props.scales);
+      const row = Array.isArray(spec.fontSize) && spec.fontSize.length === 3 ? spec.fontSize : [0, 0, 1];
+      const sizes = new Float64Array(this.count);
+      for (let i = 0; i < this.count; i++) {
+        sizes[i] = scales && scales.length >= 3 * (i + 1)
+          ? row[0] * scales[3 * i] + row[1] * scales[3 * i + 1] + row[2] * scales[3 * i + 2] : row[2];
+      }
+      const texts = Array.isArray(props.texts) ? props.texts : [];
+      this.labels.setGlyphs(texts, sizes, spec.anchorX ?? 'center', spec.anchorY ?? 'middle');
+    }
+    const c = props.colors instanceof Uint8Array && props.colors.length >= 4 * this.count
+      ? props.colors : new Uint8Array(4 * this.count).fill(255);
+    const drawn = new Uint8Array(this.count);
+    for (let i = 0; i < this.count; i++) drawn[i] = c[4 * i + 3] > 0 ? 1 : 0;
+    this.labels.setItems(this.poses, linearColors(c, 4, this.count, 3), drawn);
+  }
+
+  beforeView(view) {
+    this.labels?.beforeView(view);
   }
 
   // One batch member per part that draws in a batch (a part that cannot is skipped,
@@ -69,6 +105,13 @@ export class MarkerList extends Element {
     this.parts = [];
     const batches = this.ctx.batches;
     for (const spec of Array.isArray(parts) ? parts : []) {
+      if (spec?.tag === 'Text' && !this.labels) {
+        this.labelSpec = spec;
+        this.labels = new Labels(this.holder, makeMaterial({ material: OPAQUE, materialType: spec.materialType ?? 'basic' },
+          materialDefaults(DEFAULTS.Text)));
+        this.ctx.viewDependent?.add(this);
+        continue;
+      }
       const Type = SOLIDS[spec?.tag];
       const shape = Type?.prototype.unitShape(spec.args);
       const defaults = Type && materialDefaults(DEFAULTS[spec.tag]);
@@ -116,6 +159,11 @@ export class MarkerList extends Element {
   leave() {
     for (const part of this.parts ?? []) this.ctx.batches?.leave(part.member);
     this.parts = [];
+    if (this.labels) {
+      this.ctx.viewDependent?.delete(this);
+      this.labels.dispose();
+      this.labels = null;
+    }
   }
 
   dispose() {

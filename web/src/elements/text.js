@@ -22,7 +22,7 @@ const cameraScale = new THREE.Vector3();
 
 // Runs just before the draw: keep the world position and scale, take the camera's
 // rotation, so the text lies in the image plane, upright on screen.
-function faceCamera(renderer, scene, camera) {
+export function faceCamera(renderer, scene, camera) {
   this.parent.matrixWorld.decompose(position, rotation, scale);
   camera.matrixWorld.decompose(cameraPosition, cameraRotation, cameraScale);
   this.matrixWorld.compose(position, cameraRotation, scale);
