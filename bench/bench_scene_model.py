@@ -21,7 +21,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from vuer_ros.protocol import encode
-from vuer_ros.cdr.markers import ArrayDecoder, decode_marker_array
+from vuer_ros.cdr import ArrayDecoder, decode_marker_array
 from vuer_ros.scene import SceneModel
 
 TS_STORE = get_typestore(Stores.ROS2_JAZZY)

@@ -3,7 +3,8 @@ frame group, namespace and type travel as one MarkerList node, and everything th
 markers mean is kept: expanded back into per-marker nodes, the scene equals the one
 the same messages build without lists, through random sequences of moves, edits,
 type changes, translucency, deletes, lifetimes, frame changes and TF restructuring;
-markers that only moved are one UPDATE of the list's poses."""
+arrays decoded from CDR as columns (read without marker objects) build the same scene
+as message objects; markers that only moved are one UPDATE of the list's poses."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scene_msgs import Browser, MarkerArray, S, marker, tf, tf_msg
+from scene_msgs import TS, Browser, MarkerArray, S, marker, tf, tf_msg
 from test_scene_model import flatten
 
+from vuer_ros.cdr import ArrayDecoder
 from vuer_ros.scene import SceneModel
 from vuer_ros.scene.marker_list import expand, list_key
 
@@ -129,7 +131,17 @@ def test_random_sequences_expand_to_the_scene_without_lists(seed):
     rng = random.Random(seed)
     listed = SceneModel("map", marker_tf_timeout_ns=S, marker_lists=True)
     plain = SceneModel("map", marker_tf_timeout_ns=S)
-    bl, bp = Browser(listed), Browser(plain)
+    # and the arrays as the node gets them: CDR bytes decoded as columns (moved ones
+    # sharing the previous decode), applied from the columns
+    columns = SceneModel("map", marker_tf_timeout_ns=S, marker_lists=True)
+    decoder = ArrayDecoder()
+    models = (listed, plain, columns)
+    bl, bp, bc = Browser(listed), Browser(plain), Browser(columns)
+
+    def arrays(msg: MarkerArray, now: int) -> None:
+        raw = TS.serialize_cdr(msg, "visualization_msgs/msg/MarkerArray")
+        found = [m.on_marker_array(msg, now) for m in (listed, plain)]
+        assert columns.on_marker_array(decoder.decode(raw), now) == found[0] == found[1]
     frames = ["map", "a", "b", "c"]
     now = S
     pose_updates = 0
@@ -140,15 +152,13 @@ def test_random_sequences_expand_to_the_scene_without_lists(seed):
         if r < 0.15 and last:   # the last array again, every marker moved
             for m in last:
                 m.pose.position.x += 0.1
-            msg = MarkerArray(markers=last)
-            listed.on_marker_array(msg, now)
-            plain.on_marker_array(msg, now)
+            arrays(MarkerArray(markers=last), now)
         elif r < 0.3:   # TF: move, re-parent (restructure), or link a new frame
             child = rng.choice(frames[1:])
             parent = rng.choice([f for f in frames if f != child])
             msg = tf_msg(tf(parent, child, (rng.random(), 0.0, 0.0), ns=now))
-            listed.on_tf(msg)
-            plain.on_tf(msg)
+            for m in models:
+                m.on_tf(msg)
         elif r < 0.85:   # markers: mostly moves of the same ones
             markers = []
             for _ in range(rng.randrange(1, 8)):
@@ -163,21 +173,22 @@ def test_random_sequences_expand_to_the_scene_without_lists(seed):
                     rgba=(1.0, 0.0, rng.choice([0.0, 1.0]), rng.choice([1.0, 1.0, 1.0, 0.0, 0.5])),
                     lifetime_ns=rng.choice([0, 0, S // 4]),
                     points=[(0.0, 0.0, 0.0), (0.1, 0.0, 0.0)] if mtype == 7 else (), text="t"))
-            msg = MarkerArray(markers=markers)
             last = markers
-            listed.on_marker_array(msg, now)
-            plain.on_marker_array(msg, now)
+            arrays(MarkerArray(markers=markers), now)
         elif r < 0.9:
             fixed = rng.choice(["map", "a"])
-            listed.set_fixed_frame(fixed)
-            plain.set_fixed_frame(fixed)
-        listed.advance(now)
-        plain.advance(now)
+            for m in models:
+                m.set_fixed_frame(fixed)
+        for m in models:
+            m.advance(now)
         for ev in bl.sync():
             if ev.etype == "UPDATE":
                 pose_updates += sum("poses" in n for n in ev.data["nodes"])
         bp.sync()
+        bc.sync()
+        assert flatten(bc.tree.snapshot()) == flatten(bl.tree.snapshot()), f"step {step}"
         assert flatten(bl.tree.snapshot()) == flatten(listed.initial_scene().to_wire()), f"step {step}"
+        assert flatten(bc.tree.snapshot()) == flatten(columns.initial_scene().to_wire()), f"step {step}"
         assert same_scene(bl.tree.snapshot(), bp.tree.snapshot()), f"step {step}"
-        assert len(listed.markers) == len(plain.markers)
+        assert len(listed.markers) == len(plain.markers) == len(columns.markers)
     assert pose_updates > 0 and lists_in(bl.tree.snapshot())

@@ -44,7 +44,8 @@ from .gc_pause import gc_paused
 from .keys import frame_key, marker_key
 from .marker_list import list_element, list_key, poses_bytes
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
-from .markers import ADD, DELETE, DELETEALL, MeshResolver, marker_label, read_marker, same_elements
+from .markers import (ADD, DELETE, DELETEALL, MarkerSpec, MeshResolver, marker_label, read_marker,
+                      read_simple_markers, same_elements)
 from .problems import ProblemLog
 from .tf_tree import format_time
 from .transform import Transform
@@ -107,25 +108,41 @@ class MarkerDisplay(Display):
 
     def on_marker_array(self, msg: Any, receive_time_ns: int) -> list[str]:
         """A visualization_msgs/MarkerArray: its markers in order; a bad one is
-        skipped, the others apply."""
+        skipped, the others apply. An array decoded as columns (cdr/marker_columns.py)
+        has its simple markers read from the columns, none of it made into objects."""
         found: list[str] = []
         receive_time_ns = int(receive_time_ns)
+        cols = getattr(msg, "columns", None)
+        if cols is not None and self.lists:
+            with gc_paused(cols.n):
+                self._check_duplicates(list(zip(cols.ns, cols.ids.tolist())), found)
+                specs = read_simple_markers(cols)
+                for i, spec in enumerate(specs):
+                    if spec is None:
+                        self._apply(cols.marker(i), receive_time_ns, found)
+                    else:
+                        self._add(spec, receive_time_ns, found)
+            return found
         markers = msg.markers
         with gc_paused(len(markers)):
-            seen: set[tuple[str, int]] = set()
-            for m in markers:
-                mid = (m.ns, m.id)
-                if mid in seen:
-                    text = (f"MarkerArray has several markers with {marker_label(*mid)}; "
-                            "the last one wins")
-                    found.append(text)
-                    self.problems.report(("marker-array",), "duplicate", text)
-                    break
-                seen.add(mid)
-            del seen
+            self._check_duplicates([(m.ns, m.id) for m in markers], found)
             for m in markers:
                 self._apply(m, receive_time_ns, found)
         return found
+
+    def _check_duplicates(self, mids: list[tuple[str, int]], found: list[str]) -> None:
+        """An array with two markers of one (ns, id) is reported (the first such pair)."""
+        if len(set(mids)) == len(mids):
+            return
+        seen: set[tuple[str, int]] = set()
+        for mid in mids:
+            if mid in seen:
+                text = (f"MarkerArray has several markers with {marker_label(*mid)}; "
+                        "the last one wins")
+                found.append(text)
+                self.problems.report(("marker-array",), "duplicate", text)
+                return
+            seen.add(mid)
 
     def _apply(self, msg: Any, now: int, found: list[str]) -> None:
         action = int(msg.action)
@@ -148,37 +165,7 @@ class MarkerDisplay(Display):
                 self.problems.report(("marker", str(msg.ns), int(msg.id)), "unreadable", text,
                                      logging.ERROR)
                 return
-            subject = ("marker", spec.ns, spec.id)
-            if spec.warnings:
-                for kind, text in spec.warnings:
-                    found.append(text)
-                    self.problems.report(subject, kind, text)
-                self.problems.resolve(subject, keep=[k for k, _ in spec.warnings])
-            elif self.problems.has(subject):
-                self.problems.resolve(subject)
-            fixed = self.frames.fixed
-            frame = spec.frame_id or fixed
-            rec = MarkerRecord(spec=spec, frame=frame,
-                               attach=frame if spec.frame_locked else fixed,
-                               received_ns=now,
-                               expires_ns=now + spec.lifetime_ns if spec.lifetime_ns else None)
-            if spec.frame_locked or frame == fixed:
-                rec.placed = spec.pose
-            else:
-                rec.waiting = True
-                self._try_place(rec)
-            if rec.waiting:
-                self._waiting[mid] = None
-                shown = old.view if old is not None else None
-                if shown is not None and shown.attach == rec.attach:
-                    rec.stand_in = shown
-            else:
-                self._waiting.pop(mid, None)
-            self.registry.put(rec)
-            if (old is None or mid in self._dirty
-                    or (mid not in self._shown and mid not in self._listed)
-                    or not _same_view(old.view, rec.view)):
-                self._dirty[mid] = None
+            self._add(spec, now, found)
         elif action == DELETE:
             mid = (str(msg.ns), int(msg.id))
             if self.registry.remove(mid) is not None:
@@ -198,6 +185,42 @@ class MarkerDisplay(Display):
             found.append(text)
             self.problems.report(("marker", str(msg.ns), int(msg.id)), "action", text,
                                  logging.ERROR)
+
+    def _add(self, spec: MarkerSpec, now: int, found: list[str]) -> None:
+        """An ADD/MODIFY read as ``spec``, received at ``now``: replaces the marker."""
+        mid = (spec.ns, spec.id)
+        old = self.registry.get(mid)
+        subject = ("marker", spec.ns, spec.id)
+        if spec.warnings:
+            for kind, text in spec.warnings:
+                found.append(text)
+                self.problems.report(subject, kind, text)
+            self.problems.resolve(subject, keep=[k for k, _ in spec.warnings])
+        elif self.problems.has(subject):
+            self.problems.resolve(subject)
+        fixed = self.frames.fixed
+        frame = spec.frame_id or fixed
+        rec = MarkerRecord(spec=spec, frame=frame,
+                           attach=frame if spec.frame_locked else fixed,
+                           received_ns=now,
+                           expires_ns=now + spec.lifetime_ns if spec.lifetime_ns else None)
+        if spec.frame_locked or frame == fixed:
+            rec.placed = spec.pose
+        else:
+            rec.waiting = True
+            self._try_place(rec)
+        if rec.waiting:
+            self._waiting[mid] = None
+            shown = old.view if old is not None else None
+            if shown is not None and shown.attach == rec.attach:
+                rec.stand_in = shown
+        else:
+            self._waiting.pop(mid, None)
+        self.registry.put(rec)
+        if (old is None or mid in self._dirty
+                or (mid not in self._shown and mid not in self._listed)
+                or not _same_view(old.view, rec.view)):
+            self._dirty[mid] = None
 
     # -- time and the fixed frame -------------------------------------------------------------
     def advance(self, now_ns: int) -> None:
