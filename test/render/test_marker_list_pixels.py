@@ -8,13 +8,13 @@ markers turned invisible and one turned translucent."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 
 import numpy as np
 import pytest
 from scene_msgs import MarkerArray, S, marker, tf, tf_msg
 
-from vuer_ros.protocol.events import Set
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera
 from vuer_ros.scene import SceneModel
@@ -86,17 +86,16 @@ def frames():
     all steps with its own events (a model's first drain is a SET)."""
     async def main():
         out: dict[tuple[str, bool], np.ndarray] = {}
-        async with VuerServer(port=0) as server:
-            async with HeadlessBrowser(server, W, H) as browser:
-                sess = browser.session
-                for model, lists in zip(models(), (True, False)):
-                    for name in STEPS:
-                        step(model, name)
-                        for ev in model.drain_events():
-                            server.broadcast(ev)
-                        frame = await sess.grab(format="rgb", width=W, height=H, camera=CAMERA)
-                        out[(name, lists)] = frame.rgb
-                return out
+        async with VuerServer(port=0) as server, HeadlessBrowser(server, W, H) as browser:
+            sess = browser.session
+            for model, lists in zip(models(), (True, False)):
+                for name in STEPS:
+                    step(model, name)
+                    for ev in model.drain_events():
+                        server.broadcast(ev)
+                    frame = await sess.grab(format="rgb", width=W, height=H, camera=CAMERA)
+                    out[(name, lists)] = frame.rgb
+            return out
     return asyncio.run(asyncio.wait_for(main(), 120))
 
 
@@ -110,5 +109,5 @@ def test_lists_draw_the_pixels_of_the_markers_own_nodes(frames, name):
 
 
 def test_the_steps_change_the_picture(frames):
-    for a, b in zip(STEPS, STEPS[1:]):
+    for a, b in itertools.pairwise(STEPS):
         assert (np.abs(frames[(a, True)].astype(int) - frames[(b, True)].astype(int)).max(axis=2) > 2).sum() > 500

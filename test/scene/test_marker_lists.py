@@ -18,7 +18,8 @@ from test_scene_model import flatten
 
 from vuer_ros.cdr import ArrayDecoder
 from vuer_ros.scene import SceneModel
-from vuer_ros.scene.marker_list import expand, list_key
+from vuer_ros.scene.keys import marker_list_key as list_key
+from vuer_ros.scene.marker_list import expand
 
 
 def expanded(node: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def test_deletes_lifetimes_and_translucency_inside_a_list():
     model.advance(S)
     b.sync()
     key = list_key("map", "a", 1)
-    ids = lambda: np.frombuffer(b.node(key)["ids"], "<i4").tolist()  # noqa: E731
+    ids = lambda: np.frombuffer(b.node(key)["ids"], "<i4").tolist()
     assert ids() == [0, 1, 2, 3, 4]
     model.on_marker(marker(type=1, ns="a", id=1, action=2), S)          # DELETE one
     b.sync()

@@ -20,13 +20,32 @@ Layout and alignment as markers.py describes (ROS 2 Jazzy, plain CDR, both endia
 from __future__ import annotations
 
 import struct
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .markers import (_EMPTY_BYTES, _EMPTY_COLORS, _EMPTY_POINTS, _EMPTY_UVS, _U32, CompressedImage,
-                      Marker, MeshFile, _as_bytes, _decode)
-from .messages import CdrError, ColorRGBA, Header, Pose, Quaternion, Time, Vector3, endianness
+from .markers import (
+    _EMPTY_BYTES,
+    _EMPTY_COLORS,
+    _EMPTY_POINTS,
+    _EMPTY_UVS,
+    _U32,
+    CompressedImage,
+    Marker,
+    MeshFile,
+    _as_bytes,
+    _decode,
+)
+from .messages import (
+    CdrError,
+    ColorRGBA,
+    Header,
+    Pose,
+    Quaternion,
+    Time,
+    Vector3,
+    endianness,
+)
 
 # The smallest serialized Marker (all strings and lists empty) is well over this.
 _MIN_MARKER_BYTES = 150
@@ -41,25 +60,35 @@ _IDS = {e: np.dtype(e + "i4") for e in "<>"}
 _STAMP = {e: np.dtype([("sec", e + "i4"), ("nanosec", e + "u4")]) for e in "<>"}
 
 
+@dataclass(slots=True)
 class MarkerColumns:
     """The markers of one MarkerArray, column by column (row i: the i-th marker).
 
-    ``ids``, ``types``, ``actions`` int32; ``poses`` (n, 7) float64 (position, then the
-    quaternion x, y, z, w); ``scales`` (n, 3) float64; ``colors`` (n, 4) float32;
-    ``lifetimes`` int64 ns; ``locked`` bool (frame_locked); ``stamps`` int64 ns;
-    ``frame_ids``, ``ns``, ``texts``: lists of str; ``plain`` bool: the marker's points,
-    colors, texture, uv_coordinates, mesh_resource and mesh_file are all empty."""
+    ``poses`` holds the position, then the quaternion x, y, z, w; ``lifetimes`` and
+    ``stamps`` are ns (``stamp_parts``: sec, nanosec); ``locked`` is frame_locked;
+    ``plain``: the marker's points, colors, texture, uv_coordinates, mesh_resource and
+    mesh_file are all empty, so the columns hold all of it."""
 
-    __slots__ = ("n", "ids", "types", "actions", "poses", "scales", "colors", "lifetimes",
-                 "locked", "stamps", "stamp_parts", "frame_ids", "ns", "texts", "plain", "_full")
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self._full: dict[int, Marker] = {}   # the markers that are not plain, decoded in full
+    n: int
+    ids: np.ndarray            # int32
+    types: np.ndarray          # int32
+    actions: np.ndarray        # int32
+    poses: np.ndarray          # (n, 7) float64
+    scales: np.ndarray         # (n, 3) float64
+    colors: np.ndarray         # (n, 4) float32
+    lifetimes: np.ndarray      # int64 ns
+    locked: np.ndarray         # bool
+    stamp_parts: np.ndarray    # (n, 2) int64
+    stamps: np.ndarray         # int64 ns
+    frame_ids: list[str]
+    ns: list[str]
+    texts: list[str]
+    plain: np.ndarray          # bool
+    full: dict[int, Marker] = field(default_factory=dict)   # the others, decoded in full
 
     def marker(self, i: int) -> Marker:
         """Marker ``i`` as a message object."""
-        full = self._full.get(i)
+        full = self.full.get(i)
         sec, nsec = self.stamp_parts[i]
         header = Header(Time(sec, nsec), self.frame_ids[i])
         px, py, pz, qx, qy, qz, qw = self.poses[i].tolist()
@@ -84,14 +113,8 @@ class MarkerColumns:
 
     def moved(self, stamp_parts: np.ndarray, poses: np.ndarray) -> MarkerColumns:
         """These markers with other stamps and poses; every other column shared."""
-        c = MarkerColumns(self.n)
-        for name in ("ids", "types", "actions", "scales", "colors", "lifetimes", "locked",
-                     "frame_ids", "ns", "texts", "plain", "_full"):
-            setattr(c, name, getattr(self, name))
-        c.stamp_parts = stamp_parts
-        c.stamps = stamp_parts[:, 0].astype(np.int64) * 1_000_000_000 + stamp_parts[:, 1]
-        c.poses = poses
-        return c
+        return replace(self, stamp_parts=stamp_parts, poses=poses,
+                       stamps=stamp_parts[:, 0] * 1_000_000_000 + stamp_parts[:, 1])
 
 
 class MarkerArray:
@@ -194,28 +217,27 @@ def _scan(buf: bytes, off: int, count: int, e: str, max_points: int | None,
         full[k] = markers[0]
         texts[k] = markers[0].text
 
-    cols = MarkerColumns(count)
-    cols.frame_ids, cols.ns, cols.texts, cols.plain, cols._full = frames, spaces, texts, plain, full
     data = np.frombuffer(buf, np.uint8)
     start_at = np.array(starts, dtype=np.intp)
     block_at = np.array(blocks, dtype=np.intp)
+    ident_at = np.array(idents, dtype=np.intp)
     if count:
-        ids = data[np.array(idents, dtype=np.intp)[:, None] + np.arange(12)]
-        block = data[block_at[:, None] + np.arange(105)].copy().view(_BLOCK[e]).ravel()
-        stamp = data[start_at[:, None] + np.arange(8)].copy().view(_STAMP[e]).ravel()
+        triple = data[ident_at[:, None] + np.arange(12)].view(_IDS[e]).astype(np.int32)
+        block = data[block_at[:, None] + np.arange(105)].view(_BLOCK[e]).ravel()
+        stamp = data[start_at[:, None] + np.arange(8)].view(_STAMP[e]).ravel()
     else:
-        ids = np.zeros((0, 12), np.uint8)
+        triple = np.zeros((0, 3), np.int32)
         block = np.zeros(0, _BLOCK[e])
         stamp = np.zeros(0, _STAMP[e])
-    triple = ids.copy().view(_IDS[e]).reshape(count, 3).astype(np.int32)
-    cols.ids, cols.types, cols.actions = triple[:, 0], triple[:, 1], triple[:, 2]
-    cols.poses = block["pose"].astype(np.float64)
-    cols.scales = block["scale"].astype(np.float64)
-    cols.colors = block["color"].astype(np.float32)
-    cols.lifetimes = block["life_sec"].astype(np.int64) * 1_000_000_000 + block["life_nsec"]
-    cols.locked = block["locked"] != 0
-    cols.stamp_parts = np.stack([stamp["sec"].astype(np.int64), stamp["nanosec"].astype(np.int64)], axis=1)
-    cols.stamps = cols.stamp_parts[:, 0] * 1_000_000_000 + cols.stamp_parts[:, 1]
+    parts = np.stack([stamp["sec"].astype(np.int64), stamp["nanosec"].astype(np.int64)], axis=1)
+    cols = MarkerColumns(
+        n=count, ids=triple[:, 0], types=triple[:, 1], actions=triple[:, 2],
+        poses=block["pose"].astype(np.float64), scales=block["scale"].astype(np.float64),
+        colors=block["color"].astype(np.float32),
+        lifetimes=block["life_sec"].astype(np.int64) * 1_000_000_000 + block["life_nsec"],
+        locked=block["locked"] != 0, stamp_parts=parts,
+        stamps=parts[:, 0] * 1_000_000_000 + parts[:, 1],
+        frame_ids=frames, ns=spaces, texts=texts, plain=plain, full=full)
     return cols, start_at, block_at
 
 
@@ -298,7 +320,3 @@ class ArrayDecoder:
         self._columns = self._columns.moved(parts, poses)
         return MarkerArray(columns=self._columns)
 
-
-def array_of(markers: list[Any]) -> MarkerArray:
-    """A MarkerArray of these message objects (no columns)."""
-    return MarkerArray(markers=list(markers))

@@ -191,6 +191,8 @@ ELEMENTS: tuple[ElementSpec, ...] = (
                 "drawn as each of `parts`, placed by its pose and sized by its scale, as that "
                 "marker's own nodes would be.", (
         PropSpec("ns", "string", "", "the markers' namespace"),
+        PropSpec("markerType", "integer", None, "their rviz Marker.type (0 ARROW, 1 CUBE, 2 SPHERE, "
+                 "3 CYLINDER, 9 TEXT_VIEW_FACING): what expands them into their own nodes"),
         _packed("ids", I32, "1 per item: the marker's id"),
         _packed("poses", F64, "7 per item: position x, y, z and quaternion x, y, z, w, in the "
                 "node's frame"),

@@ -41,8 +41,8 @@ from .display import Display
 from .errors import MarkerError, TfError, TfExtrapolationError
 from .frame_layout import FrameLayout
 from .gc_pause import gc_paused
-from .keys import frame_key, marker_key
-from .marker_list import list_element, list_key, poses_bytes
+from .keys import frame_key, marker_key, marker_list_key
+from .marker_list import list_element, poses_bytes
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
 from .markers import (ADD, DELETE, DELETEALL, MarkerSpec, MeshResolver, marker_label, read_marker,
                       read_simple_markers, same_elements)
@@ -61,7 +61,7 @@ class _List:
     """One MarkerList: its listed markers, in item order, with the geometry inputs each
     was listed with, and what the browser lacks of it."""
 
-    __slots__ = ("key", "members", "shown", "rebuild", "moved")
+    __slots__ = ("key", "members", "moved", "rebuild", "shown")
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -338,7 +338,7 @@ class MarkerDisplay(Display):
                 continue
             lst = lists.get(want)
             if lst is None:
-                lst = lists[want] = _List(list_key(*want))
+                lst = lists[want] = _List(marker_list_key(*want))
             geom = view.spec.geom  # type: ignore[union-attr]
             if lst.members.get(mid) != geom:
                 lst.rebuild = True

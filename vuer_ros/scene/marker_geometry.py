@@ -20,9 +20,10 @@ All sizes follow rviz2 (rviz_default_plugins markers, rviz_rendering Arrow):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -21,26 +21,20 @@ compatibility path for clients that do not know the tag.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ..protocol.elements import Element, Group, MarkerList
 from . import marker_geometry as geo
-from .keys import escape, marker_key
+from .keys import marker_key
 from .marker_registry import MarkerRecord
-
-LIST_PREFIX = "markers:"
 
 TEXT_VIEW_FACING = 9
 # the parts of each listed type, as the list node carries them
 _PARTS_WIRE: dict[int, list[dict[str, Any]]] = {
     t: geo.list_parts(t) for t in (*geo.PARTS, TEXT_VIEW_FACING)}
-
-
-def list_key(frame: str, ns: str, mtype: int) -> str:
-    """Key of the MarkerList of type ``mtype`` markers of namespace ``ns`` in ``frame``'s group."""
-    return f"{LIST_PREFIX}{escape(frame)}:{escape(ns)}:{int(mtype)}"
 
 
 def _colors_u8(colors: np.ndarray) -> np.ndarray:
@@ -60,7 +54,7 @@ def list_element(key: str, ns: str, mtype: int, views: list[MarkerRecord]) -> El
     geoms = [v.spec.geom for v in views]   # (type, scale, color[, text])
     texts = {"texts": [g[3] for g in geoms]} if mtype == TEXT_VIEW_FACING else {}
     return MarkerList(
-        key=key, ns=ns, ids=np.array([v.spec.id for v in views], dtype="<i4").tobytes(),
+        key=key, ns=ns, markerType=mtype, ids=np.array([v.spec.id for v in views], dtype="<i4").tobytes(),
         poses=poses_bytes(views),
         scales=np.array([g[1] for g in geoms], dtype="<f4").tobytes(),
         colors=_colors_u8(np.array([g[2] for g in geoms], dtype=np.float64)).tobytes(),
@@ -70,7 +64,7 @@ def list_element(key: str, ns: str, mtype: int, views: list[MarkerRecord]) -> El
 def expand(node: dict[str, Any]) -> list[dict[str, Any]]:
     """A MarkerList node (wire form) -> the Group of each of its markers, with its
     solids, as MarkerDisplay sends them without lists (wire form)."""
-    mtype = int(str(node["key"]).rsplit(":", 1)[1])
+    mtype = int(node["markerType"])
     ns = str(node.get("ns", ""))
     ids = np.frombuffer(node["ids"], "<i4")
     poses = np.frombuffer(node["poses"], "<f8").reshape(-1, 7)
