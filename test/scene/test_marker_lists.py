@@ -193,3 +193,39 @@ def test_random_sequences_expand_to_the_scene_without_lists(seed):
         assert same_scene(bl.tree.snapshot(), bp.tree.snapshot()), f"step {step}"
         assert len(listed.markers) == len(plain.markers) == len(columns.markers)
     assert pose_updates > 0 and lists_in(bl.tree.snapshot())
+
+
+def test_the_same_markers_moved_are_moved_in_place_and_emit_the_same():
+    """An array decoded as columns whose markers only moved moves their records in place
+    (no new record per marker) and sends what applying it anew sends: one poses UPDATE
+    per list; unchanged, nothing; a bad pose, or a marker replaced meanwhile, takes the
+    full path (which reports it)."""
+    decoder = ArrayDecoder()
+    moved = SceneModel("map", marker_lists=True)
+    fresh = SceneModel("map", marker_lists=True)
+    bm, bf = Browser(moved), Browser(fresh)
+
+    def send(dx: float, qw: float = 1.0) -> tuple[list[Any], list[Any]]:
+        msg = MarkerArray(markers=[marker(type=t, ns="m", id=i, xyz=(i + dx, 0.0, 0.0), q=(0.0, 0.0, 0.0, qw),
+                                          text="x") for i, t in enumerate([1, 2, 9, 0, 3, 1])])
+        raw = TS.serialize_cdr(msg, "visualization_msgs/msg/MarkerArray")
+        found = moved.on_marker_array(decoder.decode(raw), S), \
+            fresh.on_marker_array(ArrayDecoder().decode(raw), S)
+        assert found[0] == found[1]
+        return bm.sync(), bf.sync()
+
+    send(0.0)
+    records = [moved.markers.get(("m", i)) for i in range(6)]
+    a, b = send(0.5)
+    assert [moved.markers.get(("m", i)) for i in range(6)] == records   # the same objects
+    assert all(x is y for x, y in zip((moved.markers.get(("m", i)) for i in range(6)), records))
+    assert [e.to_wire()["data"] for e in a] == [e.to_wire()["data"] for e in b]
+    assert [e.etype for e in a] == ["UPDATE"] and all(set(n) == {"key", "poses"} for n in a[0].data["nodes"])
+    assert send(0.5) == ([], [])                                          # unchanged: nothing
+    moved.on_marker(marker(type=1, ns="m", id=5, xyz=(9.0, 0.0, 0.0)), S)  # replaced meanwhile
+    fresh.on_marker(marker(type=1, ns="m", id=5, xyz=(9.0, 0.0, 0.0)), S)
+    a, b = send(0.7)
+    assert flatten(bm.tree.snapshot()) == flatten(bf.tree.snapshot())
+    a, b = send(0.9, qw=2.0)                                              # not a unit quaternion
+    assert flatten(bm.tree.snapshot()) == flatten(bf.tree.snapshot())
+    assert flatten(bm.tree.snapshot()) == flatten(moved.initial_scene().to_wire())

@@ -35,6 +35,8 @@ from __future__ import annotations
 import logging
 from typing import AbstractSet, Any, Sequence
 
+import numpy as np
+
 from ..protocol.elements import Element, Group
 from ..protocol.events import Remove, ServerEvent, Upsert
 from .display import Display
@@ -44,8 +46,8 @@ from .gc_pause import gc_paused
 from .keys import frame_key, marker_key, marker_list_key
 from .marker_list import list_element, poses_bytes
 from .marker_registry import MarkerId, MarkerRecord, MarkerRegistry
-from .markers import (ADD, DELETE, DELETEALL, MarkerSpec, MeshResolver, marker_label, read_marker,
-                      read_simple_markers, same_elements)
+from .markers import (ADD, DELETE, DELETEALL, QUATERNION_TOLERANCE, MarkerSpec, MeshResolver, marker_label,
+                      read_marker, read_simple_markers, same_elements)
 from .problems import ProblemLog
 from .tf_tree import format_time
 from .transform import Transform
@@ -69,6 +71,23 @@ class _List:
         self.shown = False     # the browser has it
         self.rebuild = True    # items came, went or changed their geometry: UPSERT it
         self.moved = False     # otherwise items moved: UPDATE its poses
+
+
+class _Applied:
+    """What one MarkerArray decoded as columns became: a record per row, each placed at
+    its pose as it came (listed, frame_locked or in the fixed frame, no lifetime). The
+    same markers only moved (columns that share its ``ids``: cdr/marker_columns.py) then
+    move these records in place, with no Python object per marker."""
+
+    __slots__ = ("ids", "records", "lists", "poses", "fixed")
+
+    def __init__(self, ids: np.ndarray, records: list[MarkerRecord], lists: list[ListId],
+                 poses: np.ndarray, fixed: str) -> None:
+        self.ids, self.records, self.lists, self.poses, self.fixed = ids, records, lists, poses, fixed
+
+
+# Arrays (topics) whose records are kept for moving in place.
+_MAX_APPLIED = 8
 
 
 class MarkerDisplay(Display):
@@ -97,6 +116,7 @@ class MarkerDisplay(Display):
         self._lists: dict[ListId, _List] = {}
         self._listed: dict[MarkerId, ListId] = {}
         self._lists_dirty: dict[ListId, None] = {}
+        self._applied: dict[int, _Applied] = {}          # id(columns' ids) -> its records
 
     # -- input ------------------------------------------------------------------------------
     def on_marker(self, msg: Any, receive_time_ns: int) -> list[str]:
@@ -114,6 +134,10 @@ class MarkerDisplay(Display):
         receive_time_ns = int(receive_time_ns)
         cols = getattr(msg, "columns", None)
         if cols is not None and self.lists:
+            applied = self._applied.pop(id(cols.ids), None)
+            if applied is not None and applied.ids is cols.ids and self._move(applied, cols, receive_time_ns):
+                self._applied[id(cols.ids)] = applied
+                return found
             with gc_paused(cols.n):
                 self._check_duplicates(list(zip(cols.ns, cols.ids.tolist())), found)
                 specs = read_simple_markers(cols)
@@ -122,6 +146,7 @@ class MarkerDisplay(Display):
                         self._apply(cols.marker(i), receive_time_ns, found)
                     else:
                         self._add(spec, receive_time_ns, found)
+                self._remember(cols, specs)
             return found
         markers = msg.markers
         with gc_paused(len(markers)):
@@ -129,6 +154,56 @@ class MarkerDisplay(Display):
             for m in markers:
                 self._apply(m, receive_time_ns, found)
         return found
+
+    def _remember(self, cols: Any, specs: list[MarkerSpec | None]) -> None:
+        """Keep what this array became, when every row is a record placed at its pose."""
+        records: list[MarkerRecord] = []
+        lists: list[ListId] = []
+        get = self.registry.get
+        for spec in specs:
+            rec = get((spec.ns, spec.id)) if spec is not None else None
+            if rec is None or rec.spec is not spec or rec.placed is not spec.pose or spec.lifetime_ns:
+                return
+            records.append(rec)
+            lists.append((rec.attach, spec.ns, spec.type))
+        while len(self._applied) >= _MAX_APPLIED:
+            del self._applied[next(iter(self._applied))]
+        self._applied[id(cols.ids)] = _Applied(cols.ids, records, lists, cols.poses,
+                                               self.frames.fixed)
+
+    def _move(self, applied: _Applied, cols: Any, now: int) -> bool:
+        """The markers of ``applied`` again with new stamps and poses: each record moved
+        in place and its list's poses sent, as applying them anew would do. False (nothing
+        done) unless every record is still the one shown and every new pose is valid."""
+        if applied.fixed != self.frames.fixed:
+            return False
+        get = self.registry.get
+        records = applied.records
+        for rec in records:
+            if get(rec.id) is not rec:
+                return False   # replaced, deleted or cleared since
+        poses = cols.poses
+        if not np.isfinite(poses).all():
+            return False
+        norm = np.sqrt((poses[:, 3:] ** 2).sum(axis=1))
+        if (np.abs(norm - 1.0) > QUATERNION_TOLERANCE).any():
+            return False
+        changed = np.flatnonzero((poses != applied.poses).any(axis=1)).tolist()
+        rows = poses[changed].tolist() if changed else []
+        stamps = cols.stamps.tolist()
+        for rec, stamp in zip(records, stamps):
+            rec.spec.stamp_ns = stamp
+            rec.received_ns = now
+        lists = applied.lists
+        for i, (px, py, pz, qx, qy, qz, qw) in zip(changed, rows):
+            rec = records[i]
+            rec.placed = rec.spec.pose = Transform((px, py, pz), (qx, qy, qz, qw))
+            lst = self._lists.get(lists[i])
+            if lst is not None:
+                lst.moved = True
+                self._lists_dirty[lists[i]] = None
+        applied.poses = poses
+        return True
 
     def _check_duplicates(self, mids: list[tuple[str, int]], found: list[str]) -> None:
         """An array with two markers of one (ns, id) is reported (the first such pair)."""
@@ -242,6 +317,7 @@ class MarkerDisplay(Display):
         self._lists.clear()
         self._listed.clear()
         self._lists_dirty.clear()
+        self._applied.clear()
 
     def settle(self, force: bool) -> None:
         self._place_waiting(force)
