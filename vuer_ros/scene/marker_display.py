@@ -74,16 +74,18 @@ class _List:
 
 
 class _Applied:
-    """What one MarkerArray decoded as columns became: a record per row, each placed at
-    its pose as it came (listed, frame_locked or in the fixed frame, no lifetime). The
+    """What one MarkerArray decoded as columns became: a record for each of its ``rows``
+    read from the columns, each placed at its pose as it came (listed, frame_locked or
+    in the fixed frame, no lifetime); its ``others`` (all ADDs) read one by one. The
     same markers only moved (columns that share its ``ids``: cdr/marker_columns.py) then
     move these records in place, with no Python object per marker."""
 
-    __slots__ = ("ids", "records", "lists", "poses", "fixed")
+    __slots__ = ("ids", "rows", "records", "lists", "others", "poses", "fixed")
 
-    def __init__(self, ids: np.ndarray, records: list[MarkerRecord], lists: list[ListId],
-                 poses: np.ndarray, fixed: str) -> None:
-        self.ids, self.records, self.lists, self.poses, self.fixed = ids, records, lists, poses, fixed
+    def __init__(self, ids: np.ndarray, rows: list[int], records: list[MarkerRecord],
+                 lists: list[ListId], others: list[int], poses: np.ndarray, fixed: str) -> None:
+        self.ids, self.rows, self.records, self.lists = ids, rows, records, lists
+        self.others, self.poses, self.fixed = others, poses, fixed
 
 
 # Arrays (topics) whose records are kept for moving in place.
@@ -135,18 +137,20 @@ class MarkerDisplay(Display):
         cols = getattr(msg, "columns", None)
         if cols is not None and self.lists:
             applied = self._applied.pop(id(cols.ids), None)
-            if applied is not None and applied.ids is cols.ids and self._move(applied, cols, receive_time_ns):
+            if applied is not None and applied.ids is cols.ids \
+                    and self._move(applied, cols, receive_time_ns, found):
                 self._applied[id(cols.ids)] = applied
                 return found
             with gc_paused(cols.n):
-                self._check_duplicates(list(zip(cols.ns, cols.ids.tolist())), found)
+                twice = self._check_duplicates(list(zip(cols.ns, cols.ids.tolist())), found)
                 specs = read_simple_markers(cols)
                 for i, spec in enumerate(specs):
                     if spec is None:
                         self._apply(cols.marker(i), receive_time_ns, found)
                     else:
                         self._add(spec, receive_time_ns, found)
-                self._remember(cols, specs)
+                if not twice:
+                    self._remember(cols, specs)
             return found
         markers = msg.markers
         with gc_paused(len(markers)):
@@ -156,25 +160,39 @@ class MarkerDisplay(Display):
         return found
 
     def _remember(self, cols: Any, specs: list[MarkerSpec | None]) -> None:
-        """Keep what this array became, when every row is a record placed at its pose."""
+        """Keep what this array (without two markers of one id) became, when each row
+        read from the columns is a record placed at its pose and every other row is an
+        ADD."""
+        rows: list[int] = []
         records: list[MarkerRecord] = []
         lists: list[ListId] = []
+        others: list[int] = []
         get = self.registry.get
-        for spec in specs:
-            rec = get((spec.ns, spec.id)) if spec is not None else None
+        actions = cols.actions
+        for i, spec in enumerate(specs):
+            if spec is None:
+                if actions[i] != ADD:
+                    return
+                others.append(i)
+                continue
+            rec = get((spec.ns, spec.id))
             if rec is None or rec.spec is not spec or rec.placed is not spec.pose or spec.lifetime_ns:
                 return
+            rows.append(i)
             records.append(rec)
             lists.append((rec.attach, spec.ns, spec.type))
+        if not rows:
+            return
         while len(self._applied) >= _MAX_APPLIED:
             del self._applied[next(iter(self._applied))]
-        self._applied[id(cols.ids)] = _Applied(cols.ids, records, lists, cols.poses,
-                                               self.frames.fixed)
+        self._applied[id(cols.ids)] = _Applied(cols.ids, rows, records, lists, others,
+                                               cols.poses[rows], self.frames.fixed)
 
-    def _move(self, applied: _Applied, cols: Any, now: int) -> bool:
+    def _move(self, applied: _Applied, cols: Any, now: int, found: list[str]) -> bool:
         """The markers of ``applied`` again with new stamps and poses: each record moved
-        in place and its list's poses sent, as applying them anew would do. False (nothing
-        done) unless every record is still the one shown and every new pose is valid."""
+        in place and its list's poses sent, the other rows applied one by one, as
+        applying the array anew would do. False (nothing done) unless every record is
+        still the one shown and every new pose is valid."""
         if applied.fixed != self.frames.fixed:
             return False
         get = self.registry.get
@@ -182,33 +200,35 @@ class MarkerDisplay(Display):
         for rec in records:
             if get(rec.id) is not rec:
                 return False   # replaced, deleted or cleared since
-        poses = cols.poses
+        poses = cols.poses[applied.rows]
         if not np.isfinite(poses).all():
             return False
         norm = np.sqrt((poses[:, 3:] ** 2).sum(axis=1))
         if (np.abs(norm - 1.0) > QUATERNION_TOLERANCE).any():
             return False
         changed = np.flatnonzero((poses != applied.poses).any(axis=1)).tolist()
-        rows = poses[changed].tolist() if changed else []
-        stamps = cols.stamps.tolist()
-        for rec, stamp in zip(records, stamps):
+        moved = poses[changed].tolist() if changed else []
+        for rec, stamp in zip(records, cols.stamps[applied.rows].tolist()):
             rec.spec.stamp_ns = stamp
             rec.received_ns = now
         lists = applied.lists
-        for i, (px, py, pz, qx, qy, qz, qw) in zip(changed, rows):
-            rec = records[i]
+        for k, (px, py, pz, qx, qy, qz, qw) in zip(changed, moved):
+            rec = records[k]
             rec.placed = rec.spec.pose = Transform((px, py, pz), (qx, qy, qz, qw))
-            lst = self._lists.get(lists[i])
+            lst = self._lists.get(lists[k])
             if lst is not None:
                 lst.moved = True
-                self._lists_dirty[lists[i]] = None
+                self._lists_dirty[lists[k]] = None
         applied.poses = poses
+        for i in applied.others:   # ADDs of other markers: in any order
+            self._apply(cols.marker(i), now, found)
         return True
 
-    def _check_duplicates(self, mids: list[tuple[str, int]], found: list[str]) -> None:
-        """An array with two markers of one (ns, id) is reported (the first such pair)."""
+    def _check_duplicates(self, mids: list[tuple[str, int]], found: list[str]) -> bool:
+        """An array with two markers of one (ns, id) is reported (the first such pair);
+        whether it has any."""
         if len(set(mids)) == len(mids):
-            return
+            return False
         seen: set[tuple[str, int]] = set()
         for mid in mids:
             if mid in seen:
@@ -216,8 +236,9 @@ class MarkerDisplay(Display):
                         "the last one wins")
                 found.append(text)
                 self.problems.report(("marker-array",), "duplicate", text)
-                return
+                break
             seen.add(mid)
+        return True
 
     def _apply(self, msg: Any, now: int, found: list[str]) -> None:
         action = int(msg.action)
