@@ -50,7 +50,7 @@ from .markers import (ADD, DELETE, DELETEALL, QUATERNION_TOLERANCE, MarkerSpec, 
                       read_marker, read_simple_markers, same_elements)
 from .problems import ProblemLog
 from .tf_tree import format_time
-from .transform import Transform
+from .transform import Transform, compose_poses
 
 # Memoised fixed-frame lookups kept at most (cleared whenever TF changes anyway).
 _MAX_LOOKUPS = 4096
@@ -75,17 +75,19 @@ class _List:
 
 class _Applied:
     """What one MarkerArray decoded as columns became: a record for each of its ``rows``
-    read from the columns, each placed at its pose as it came (listed, frame_locked or
-    in the fixed frame, no lifetime); its ``others`` (all ADDs) read one by one. The
-    same markers only moved (columns that share its ``ids``: cdr/marker_columns.py) then
-    move these records in place, with no Python object per marker."""
+    read from the columns, placed (at its pose, or frame_locked=false in another frame
+    than the fixed one: ``frames[k]``, at the TF of its stamp), listed, without a
+    lifetime; its ``others`` (all ADDs) read one by one. The same markers only moved
+    (columns that share its ``ids``: cdr/marker_columns.py) then move these records in
+    place, with no Python object per marker."""
 
-    __slots__ = ("ids", "rows", "records", "lists", "others", "poses", "fixed")
+    __slots__ = ("ids", "rows", "records", "lists", "frames", "others", "placed", "fixed")
 
     def __init__(self, ids: np.ndarray, rows: list[int], records: list[MarkerRecord],
-                 lists: list[ListId], others: list[int], poses: np.ndarray, fixed: str) -> None:
+                 lists: list[ListId], frames: list[str | None], others: list[int],
+                 placed: np.ndarray, fixed: str) -> None:
         self.ids, self.rows, self.records, self.lists = ids, rows, records, lists
-        self.others, self.poses, self.fixed = others, poses, fixed
+        self.frames, self.others, self.placed, self.fixed = frames, others, placed, fixed
 
 
 # Arrays (topics) whose records are kept for moving in place.
@@ -161,14 +163,16 @@ class MarkerDisplay(Display):
 
     def _remember(self, cols: Any, specs: list[MarkerSpec | None]) -> None:
         """Keep what this array (without two markers of one id) became, when each row
-        read from the columns is a record placed at its pose and every other row is an
-        ADD."""
+        read from the columns is a placed, listed record without a lifetime and every
+        other row is an ADD."""
         rows: list[int] = []
         records: list[MarkerRecord] = []
         lists: list[ListId] = []
+        frames: list[str | None] = []
         others: list[int] = []
         get = self.registry.get
         actions = cols.actions
+        fixed = self.frames.fixed
         for i, spec in enumerate(specs):
             if spec is None:
                 if actions[i] != ADD:
@@ -176,23 +180,27 @@ class MarkerDisplay(Display):
                 others.append(i)
                 continue
             rec = get((spec.ns, spec.id))
-            if rec is None or rec.spec is not spec or rec.placed is not spec.pose or spec.lifetime_ns:
+            if rec is None or rec.spec is not spec or rec.placed is None or rec.waiting \
+                    or spec.lifetime_ns:
                 return
             rows.append(i)
             records.append(rec)
             lists.append((rec.attach, spec.ns, spec.type))
+            frames.append(None if spec.frame_locked or rec.frame == fixed else rec.frame)
         if not rows:
             return
         while len(self._applied) >= _MAX_APPLIED:
             del self._applied[next(iter(self._applied))]
-        self._applied[id(cols.ids)] = _Applied(cols.ids, rows, records, lists, others,
-                                               cols.poses[rows], self.frames.fixed)
+        placed = np.array([r.placed.translation + r.placed.rotation for r in records])  # type: ignore[union-attr]
+        self._applied[id(cols.ids)] = _Applied(cols.ids, rows, records, lists, frames, others,
+                                               placed, fixed)
 
     def _move(self, applied: _Applied, cols: Any, now: int, found: list[str]) -> bool:
         """The markers of ``applied`` again with new stamps and poses: each record moved
-        in place and its list's poses sent, the other rows applied one by one, as
-        applying the array anew would do. False (nothing done) unless every record is
-        still the one shown and every new pose is valid."""
+        in place (placed again through TF where it was) and its list's poses sent, the
+        other rows applied one by one, as applying the array anew would do. False
+        (nothing done) unless every record is still the one shown, every new pose is
+        valid and every TF needed is known."""
         if applied.fixed != self.frames.fixed:
             return False
         get = self.registry.get
@@ -206,20 +214,36 @@ class MarkerDisplay(Display):
         norm = np.sqrt((poses[:, 3:] ** 2).sum(axis=1))
         if (np.abs(norm - 1.0) > QUATERNION_TOLERANCE).any():
             return False
-        changed = np.flatnonzero((poses != applied.poses).any(axis=1)).tolist()
-        moved = poses[changed].tolist() if changed else []
-        for rec, stamp in zip(records, cols.stamps[applied.rows].tolist()):
+        stamps = cols.stamps[applied.rows].tolist()
+        placed = poses
+        groups: dict[tuple[str, int], list[int]] = {}
+        for k, frame in enumerate(applied.frames):
+            if frame is not None:
+                groups.setdefault((frame, stamps[k]), []).append(k)
+        if groups:
+            placed = poses.copy()
+            for (frame, stamp), ks in groups.items():
+                tf = self._lookup_fixed(frame, stamp)
+                if not isinstance(tf, Transform):
+                    return False   # the full path waits for it (or reports it)
+                placed[ks] = compose_poses(tf, poses[ks])
+        changed = np.flatnonzero((placed != applied.placed).any(axis=1)).tolist()
+        for rec, stamp, pose in zip(records, stamps, poses.tolist() if groups else ()):
+            rec.spec.pose = Transform((pose[0], pose[1], pose[2]), (pose[3], pose[4], pose[5], pose[6]))
+        for rec, stamp in zip(records, stamps):
             rec.spec.stamp_ns = stamp
             rec.received_ns = now
         lists = applied.lists
-        for k, (px, py, pz, qx, qy, qz, qw) in zip(changed, moved):
+        for k, (px, py, pz, qx, qy, qz, qw) in zip(changed, placed[changed].tolist()):
             rec = records[k]
-            rec.placed = rec.spec.pose = Transform((px, py, pz), (qx, qy, qz, qw))
+            rec.placed = Transform((px, py, pz), (qx, qy, qz, qw))
+            if applied.frames[k] is None:
+                rec.spec.pose = rec.placed
             lst = self._lists.get(lists[k])
             if lst is not None:
                 lst.moved = True
                 self._lists_dirty[lists[k]] = None
-        applied.poses = poses
+        applied.placed = placed
         for i in applied.others:   # ADDs of other markers: in any order
             self._apply(cols.marker(i), now, found)
         return True
