@@ -191,7 +191,12 @@ class MarkerDisplay(Display):
             return
         while len(self._applied) >= _MAX_APPLIED:
             del self._applied[next(iter(self._applied))]
-        placed = np.array([r.placed.translation + r.placed.rotation for r in records])  # type: ignore[union-attr]
+        placed = cols.poses[rows]   # where placed at its pose; through TF: its placed pose
+        for k, frame in enumerate(frames):
+            if frame is not None:
+                p = records[k].placed
+                assert p is not None
+                placed[k] = p.translation + p.rotation
         self._applied[id(cols.ids)] = _Applied(cols.ids, rows, records, lists, frames, others,
                                                placed, fixed)
 
