@@ -480,8 +480,8 @@ def summary(args: argparse.Namespace, results: list[dict[str, float]]) -> None:
         vals = [r.get(key, math.nan) for r in results]
         good = all(not math.isnan(v) and ok(v) for v in vals)
         verdicts.append(good)
-        print(f"  target {name}: {'PASS' if good else 'FAIL'} in {sum(not math.isnan(v) and ok(v) for v in vals)}"
-              f" of {len(vals)} runs")
+        met = sum(not math.isnan(v) and ok(v) for v in vals)
+        print(f"  target {name}: {'PASS' if good else 'FAIL'} (met in {met} of {len(vals)} runs)")
     print(f"node_rate: targets {'PASS' if all(verdicts) else 'FAIL'} "
           f"(every target in every run; load average 1 min {spread('load_before', '.1f')} before the runs)")
 

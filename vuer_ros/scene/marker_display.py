@@ -24,6 +24,11 @@ It follows rviz2's Marker display (docs/markers.md)::
   ``quaternion``): its geometry elements are reused, not rebuilt (``read_marker``'s
   ``prev``), so a 1,000-marker array of moving objects costs neither the model nor
   the browser a rebuild.
+- ``lists``: the simple markers (marker_geometry.listable) of one frame group, ns and
+  type hang as one MarkerList instead (marker_list.py); a list whose markers only
+  moved is one UPDATE of its ``poses``. An array decoded as columns
+  (cdr/marker_columns.py) is read without marker objects where its markers are
+  simple, and the same markers moved again are moved in place (``_move``).
 - A frame_locked marker in a frame TF has never named is hidden and reported
   once per frame; one in a frame that cannot reach the fixed frame is hidden
   with it (frame_layout.py reports the tree).
