@@ -86,7 +86,7 @@ class _Applied:
     (columns that share its ``ids``: cdr/marker_columns.py) then move these records in
     place, with no Python object per marker."""
 
-    __slots__ = ("ids", "rows", "records", "lists", "frames", "others", "placed", "fixed")
+    __slots__ = ("fixed", "frames", "ids", "lists", "others", "placed", "records", "rows")
 
     def __init__(self, ids: np.ndarray, rows: list[int], records: list[MarkerRecord],
                  lists: list[ListId], frames: list[str | None], others: list[int],
