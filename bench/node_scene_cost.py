@@ -10,7 +10,9 @@ HeadlessBrowser, 640x480 grabs from the bench camera), prints:
   first grab after it (browser applies the scene, then renders), next grab
   (render only);
 - every marker moved a little: the grab after the update (the scene model sends
-  a marker whose geometry is unchanged as a pose UPDATE of its group).
+  a marker whose geometry is unchanged as a pose UPDATE of its group, or of its
+  MarkerList's poses);
+each with MarkerLists (marker_lists, the node's default) and with an element per marker.
 Figures, not a test.
 """
 
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "test" / "scene"))
+sys.path.insert(0, str(REPO / "test"))
 
 import scene_msgs as sm  # noqa: E402
 
@@ -56,10 +58,11 @@ async def grab_ms(session, cam) -> float:
     return (time.perf_counter() - t) * 1000.0
 
 
-async def run(n: int, types, label: str, moves: int) -> None:
+async def run(n: int, types, label: str, moves: int, lists: bool) -> None:
     cam = RenderCamera.look_at((-3, -3, 2.5), (0, 0, 0.5), width=640, height=480, fov_y=50)
+    label += ", MarkerLists" if lists else ", an element per marker"
     async with VuerServer(port=0) as server:
-        model = SceneModel("map")
+        model = SceneModel("map", marker_lists=lists)
         for ev in model.drain_events():
             server.broadcast(ev)
         async with HeadlessBrowser(server, 640, 480) as browser:
@@ -97,7 +100,8 @@ def main() -> None:
     args = ap.parse_args()
     for n, types, label in ((1000, (1,), "1,000 cubes"), (1000, MIXED, "1,000 mixed"),
                             (10000, (1,), "10,000 cubes"), (10000, MIXED, "10,000 mixed")):
-        asyncio.run(run(n, types, label, args.moves if n <= 1000 else 1))
+        for lists in (True, False):
+            asyncio.run(run(n, types, label, args.moves if n <= 1000 else 1, lists))
 
 
 if __name__ == "__main__":

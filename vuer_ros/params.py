@@ -122,6 +122,12 @@ PARAMS: tuple[ParamSpec, ...] = (
               "Largest points list one marker may carry; a bigger marker is refused (logged "
               "once with its ns/id) before its points are decoded.", range=(1, 100_000_000)),
     ParamSpec("grid", True, "Draw the ground grid (in the fixed frame's XY plane)."),
+    ParamSpec("marker_lists", True,
+              "Send the simple markers (CUBE, SPHERE, CYLINDER, pose-form ARROW, opaque) of one "
+              "frame, namespace and type as one MarkerList of packed arrays, which this client "
+              "draws and updates at a fraction of the cost of one element per marker (a "
+              "10,000-marker array, a thousand moving markers). false: an element per marker, "
+              "which the Vuer client draws too (docs/protocol.md)."),
     ParamSpec("displays.auto", True,
               "Show every topic of a supported type that appears (in the ROS graph live, in "
               "the bag offline) with rviz's default display options, as Foxglove does. "

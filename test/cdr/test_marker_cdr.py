@@ -259,3 +259,107 @@ def test_array_decoder_ignores_padding_bytes_and_reads_big_endian():
         for a, b in zip(second, got2.markers):
             same(a, b)
         assert all(b.color is a.color for a, b in zip(got1.markers, got2.markers))
+
+
+# -- MarkerArrays as columns (vuer_ros/cdr/marker_columns.py) ------------------------------
+
+def plain_marker(rng: random.Random, i: int) -> RosMarker:
+    """A marker with every list, the texture and the mesh empty (a cube, a label): the
+    kind the columns describe alone."""
+    m = random_marker(rng, i)
+    m.points, m.colors, m.uv_coordinates = [], [], []
+    m.texture_resource, m.mesh_resource = "", ""
+    m.texture = type(m.texture)()
+    m.mesh_file = type(m.mesh_file)()
+    m.mesh_use_embedded_materials = False
+    m.text = rng.choice(["", "7", "hello", "ünïcode ✓", "x" * rng.randrange(0, 9)])
+    return m
+
+
+def mixed_markers(rng: random.Random, n: int) -> list[RosMarker]:
+    out = [plain_marker(rng, i) if rng.random() < 0.7 else random_marker(rng, i) for i in range(n)]
+    # almost plain: one field each that the columns do not hold
+    for k, change in enumerate([lambda m: setattr(m, "mesh_use_embedded_materials", True),
+                                lambda m: setattr(m.texture.header.stamp, "sec", 5),
+                                lambda m: setattr(m, "mesh_resource", "package://p/m.stl"),
+                                lambda m: setattr(m.texture, "format", "png")]):
+        m = plain_marker(rng, 1000 + k)
+        change(m)
+        out.insert(rng.randrange(len(out)), m)
+    return out
+
+
+def columns_match(markers: list[RosMarker], cols) -> None:
+    """Every column holds the messages' values; a plain marker is flagged plain."""
+    assert cols.n == len(markers)
+    assert cols.ids.tolist() == [m.id for m in markers]
+    assert cols.types.tolist() == [m.type for m in markers]
+    assert cols.actions.tolist() == [m.action for m in markers]
+    assert cols.ns == [m.ns for m in markers] and cols.frame_ids == [m.header.frame_id for m in markers]
+    assert cols.texts == [m.text for m in markers]
+    assert cols.poses.tolist() == [[m.pose.position.x, m.pose.position.y, m.pose.position.z,
+                                    m.pose.orientation.x, m.pose.orientation.y, m.pose.orientation.z,
+                                    m.pose.orientation.w] for m in markers]
+    assert cols.scales.tolist() == [[m.scale.x, m.scale.y, m.scale.z] for m in markers]
+    assert np.array_equal(cols.colors, np.float32([[m.color.r, m.color.g, m.color.b, m.color.a] for m in markers]))
+    assert cols.lifetimes.tolist() == [m.lifetime.sec * 10**9 + m.lifetime.nanosec for m in markers]
+    assert cols.locked.tolist() == [m.frame_locked for m in markers]
+    assert cols.stamps.tolist() == [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in markers]
+    plain = [not (m.points or m.colors or m.uv_coordinates or m.texture_resource or m.mesh_resource
+                  or m.texture.header.frame_id or m.texture.format or len(m.texture.data)
+                  or m.texture.header.stamp.sec or m.texture.header.stamp.nanosec
+                  or m.mesh_file.filename or len(m.mesh_file.data) or m.mesh_use_embedded_materials)
+             for m in markers]
+    assert cols.plain.tolist() == plain
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_array_columns_and_markers_equal_what_rclpy_serialized(seed):
+    rng = random.Random(100 + seed)
+    markers = mixed_markers(rng, 70)
+    got = decode_marker_array(serialize_message(RosMarkerArray(markers=markers)))
+    columns_match(markers, got.columns)
+    assert 0 < got.columns.plain.sum() < len(markers)
+    for a, b in zip(markers, got.markers):
+        same(a, b)
+
+
+def test_moved_columns_share_everything_but_stamps_and_poses():
+    rng = random.Random(24)
+    first = mixed_markers(rng, 50)
+    decoder = ArrayDecoder()
+    got1 = decoder.decode(serialize_message(RosMarkerArray(markers=first)))
+    second = moved_copy(first, rng)
+    got2 = decoder.decode(serialize_message(RosMarkerArray(markers=second)))
+    columns_match(second, got2.columns)
+    for a, b in zip(second, got2.markers):
+        same(a, b)
+    c1, c2 = got1.columns, got2.columns
+    assert all(getattr(c1, n) is getattr(c2, n) for n in ("ids", "scales", "colors", "texts", "plain", "ns"))
+    columns_match(first, c1)   # the previous decode is untouched
+
+
+def test_plain_markers_padding_garbage_and_big_endian_take_the_shortcut():
+    from rosbags.typesys import Stores, get_typestore
+    ts = get_typestore(Stores.ROS2_JAZZY)
+    rng = random.Random(25)
+    first = [plain_marker(rng, i) for i in range(40)]
+    second = moved_copy(first, rng)
+    for little in (True, False):
+        raw = [ts.serialize_cdr(ts.deserialize_cdr(serialize_message(RosMarkerArray(markers=ms)),
+                                                   "visualization_msgs/msg/MarkerArray"),
+                                "visualization_msgs/msg/MarkerArray", little_endian=little)
+               for ms in (first, second)]
+        decoder = ArrayDecoder()
+        got1 = decoder.decode(raw[0])
+        columns_match(first, got1.columns)
+        noisy = bytearray(raw[1])
+        pads = ~decoder._fixed
+        pads[decoder._stamp_bytes.ravel()] = False
+        pads[decoder._pose_bytes.ravel()] = False
+        for off in np.flatnonzero(pads):
+            noisy[off] = rng.randrange(256)
+        assert pads.any()
+        got2 = decoder.decode(bytes(noisy))
+        columns_match(second, got2.columns)
+        assert got2.columns.ids is got1.columns.ids

@@ -132,6 +132,8 @@ DEFAULT_CHECKS = {
     "number or [x, y, z]": lambda v: _is_vector(v, 3) or DEFAULT_CHECKS["number"](v),
     "number[]": _is_vector,
     "material": lambda v: isinstance(v, dict) and isinstance(v.get("color"), str),
+    "string[]": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
+    "part[]": lambda v: isinstance(v, list) and all(isinstance(p, dict) for p in v),
 }
 
 
@@ -141,7 +143,7 @@ def test_each_prop_is_declared_once_with_a_default_of_its_type(element: ElementS
     assert len(names) == len(set(names)), names
     for p in element.props:
         if p.dtype is not None:
-            assert p.dtype in (schema.F32, schema.U32, schema.U8) and p.default is None, p.name
+            assert p.dtype in (schema.F64, schema.F32, schema.I32, schema.U32, schema.U8) and p.default is None, p.name
             assert p.type == f"{np.dtype(p.dtype).name} bin"
         elif p.default is not None:
             assert DEFAULT_CHECKS[p.type](p.default), f"{element.tag}.{p.name}: {p.default!r} is no {p.type}"
@@ -201,7 +203,7 @@ def test_packed_props_travel_as_their_schema_dtype(element: ElementSpec, name: s
     assert elements.PACKED_PROPS[name] == dtype
     if dtype.kind == "f":
         given = np.linspace(-1e3, 1e3, 12).reshape(4, 3)          # float64 in
-        expected = given.astype("<f4")
+        expected = given.astype(dtype)
     elif dtype == np.uint8:
         given = np.linspace(0.0, 1.0, 12).reshape(4, 3)           # 0-1 colours in
         expected = np.clip(given * 255.0 + 0.5, 0, 255).astype("u1")

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from vuer_ros.render.browser import HeadlessBrowser
-from vuer_ros.render.camera import RenderCamera, quat_to_matrix
-from vuer_ros.schemas import Box, DefaultScene, Group, Sphere, Text
+from vuer_ros.render.camera import RenderCamera, quat_multiply, quat_to_matrix
+from vuer_ros.schemas import Box, Cylinder, DefaultScene, Group, Sphere, Text
 from vuer_ros.server import VuerServer
 
-from pixels import box_corners, colour_mask, measured_silhouette, predicted_silhouette
+from pixels import (box_corners, colour_mask, convex_hull, measured_silhouette, polygon_area_centroid,
+                    predicted_silhouette)
 
 W, H = 640, 480
 CAMERA = RenderCamera.look_at([0.0, -2.5, 5.0], [0.0, 0.0, 0.0], width=W, height=H, fov_y=55.0,
@@ -76,6 +77,39 @@ def sphere_scene():
                         grid=False)
 
 
+# thin rods far away: 1 to 4 px in radius on screen (drawn with 3 to 8 sides), tilted
+# in the image (so their outlines cross the pixel rows), each turned about its own axis
+ROD_CAMERA = RenderCamera.look_at([0.0, -7.0, 0.0], [0.0, 0.0, 0.0], width=W, height=H, fov_y=55.0,
+                                  near=0.05, far=100.0)
+RODS = [(-2.0 + 1.0 * k, 0.0, 0.6 * (k - 2), r) for k, r in enumerate((0.015, 0.022, 0.03, 0.04, 0.055))]
+
+
+def rod_turn(k: int) -> list[float]:
+    """Tilted 25 degrees about the view axis (Y), spun 0.4 k rad about its own (X)."""
+    tilt = (0.0, math.sin(0.2182), 0.0, math.cos(0.2182))
+    spin = (math.sin(0.2 * k), 0.0, 0.0, math.cos(0.2 * k))
+    return list(quat_multiply(tilt, spin))
+
+
+def rods_scene(look: str):
+    """Cylinders along the group's X; ``look``: their materialType (a normal material is
+    not batched)."""
+    q_y_to_x = [0.0, 0.0, -math.sqrt(0.5), math.sqrt(0.5)]
+    nodes = [Group(Cylinder(key=f"rod{k}", args=[r, r, 1.5, 32], quaternion=q_y_to_x, materialType=look,
+                            material={"color": "#ff0000"}),
+                   key=f"rod-turn{k}", position=[x, y, z], quaternion=rod_turn(k))
+             for k, (x, y, z, r) in enumerate(RODS)]
+    return DefaultScene(*nodes, grid=False)
+
+
+def rod_outline(x: float, y: float, z: float, r: float, k: int) -> np.ndarray:
+    """Points on the true cylinder's two end circles (in the world)."""
+    a = np.linspace(0.0, 2 * math.pi, 256, endpoint=False)
+    ring = np.stack([np.zeros_like(a), r * np.cos(a), r * np.sin(a)], axis=1)
+    local = np.concatenate([ring - (0.75, 0.0, 0.0), ring + (0.75, 0.0, 0.0)])
+    return local @ quat_to_matrix(rod_turn(k)).T + (x, y, z)
+
+
 @pytest.fixture(scope="module")
 def rendered():
     edge_at = edge_point(CAMERA, -0.5, H / 2, 0.1)   # half of it outside the image
@@ -96,6 +130,9 @@ def rendered():
                     cam = RenderCamera.look_at([0.0, -d, 0.0], [0.0, 0.0, 0.0], width=W, height=H,
                                                fov_y=55.0, near=0.05, far=100.0)
                     out[d] = (cam, await sess.grab(format="rgb", width=W, height=H, camera=cam))
+                for look in ("basic", "normal"):   # batched (few sides), and one mesh each (32)
+                    server.set @ rods_scene(look)
+                    out[look] = await sess.grab(format="rgb", width=W, height=H, camera=ROD_CAMERA)
                 return out
     return asyncio.run(asyncio.wait_for(main(), 90))
 
@@ -170,3 +207,22 @@ def test_a_grab_says_where_the_browser_time_went(rendered):
     assert frame.timing is not None and set(frame.timing) == {"queue", "render", "apply"}
     assert 0.0 < frame.timing["render"] <= frame.delta_ms
     assert frame.timing["apply"] > 0.0, "building the 65-box scene before the first grab took time"
+
+
+def test_thin_rods_drawn_with_few_sides_keep_their_silhouettes(rendered):
+    """Rods 1-4 px in radius on screen are drawn with 3 to 8 sides instead of 32, each
+    within half a pixel of the 32-sided rod: its pixels differ from those of the rod
+    drawn in full (a mesh of its own) only in that half-pixel band along the outline;
+    and both cover the true cylinder's image."""
+    batched = colour_mask(rendered["basic"].rgb, RED)
+    full = (np.abs(rendered["normal"].rgb.astype(int) - 48) > 30).any(axis=2)
+    f = ROD_CAMERA.focal_length
+    for k, (x, y, z, r) in enumerate(RODS):
+        hull = convex_hull(ROD_CAMERA.project(rod_outline(x, y, z, r, k)))
+        area, _ = polygon_area_centroid(hull)
+        perimeter = np.linalg.norm(np.roll(hull, -1, axis=0) - hull, axis=1).sum()
+        (u0, v0), (u1, v1) = hull.min(axis=0).astype(int) - 3, hull.max(axis=0).astype(int) + 4
+        a, b = batched[v0:v1, u0:u1], full[v0:v1, u0:u1]
+        assert 0.9 < r * f / 7.0 < 3.7
+        assert abs(int(b.sum()) - area) <= 0.5 * perimeter, (k, b.sum(), area)
+        assert (a ^ b).sum() <= 0.5 * perimeter, (k, (a ^ b).sum(), perimeter)

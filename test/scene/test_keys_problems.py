@@ -3,7 +3,7 @@
 import logging
 
 from vuer_ros.scene import ProblemLog, frame_key, marker_key, part_key
-from vuer_ros.scene.keys import frame_of_key, marker_of_key
+from vuer_ros.scene.keys import frame_of_key, marker_list_key, marker_of_key, owner_prefix
 
 
 def test_keys_escape_any_string_and_invert():
@@ -18,6 +18,9 @@ def test_keys_escape_any_string_and_invert():
     assert marker_of_key(marker_key("a:b#c", 7)) == ("a:b#c", 7)
     assert marker_of_key(part_key(marker_key("ns", 2), "shaft.0")) == ("ns", 2)
     assert frame_of_key("marker:x:1") is None and marker_of_key("tf:x") is None
+    # a MarkerList is under its namespace's prefix, and not a marker
+    assert marker_list_key("base_link", "7", 1).startswith(owner_prefix("marker", "7") + ":")
+    assert marker_of_key(marker_list_key("9", "7", 1)) is None
 
 
 def test_problem_log_logs_each_cause_once_until_resolved(caplog):

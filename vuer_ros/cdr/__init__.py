@@ -2,10 +2,11 @@
 
 Live subscriptions (``raw=True``) and bag records hand the viewer the same
 bytes; these decoders serve both. Fast decoders for the busy types
-(markers.py, tf.py, string.py: ROS 2 Jazzy's layouts) and rosbags' type system
+(markers.py and marker_columns.py, tf.py, string.py: ROS 2 Jazzy's layouts) and rosbags' type system
 for everything else (typestore.py)."""
 
-from .markers import ArrayDecoder, decode_marker, decode_marker_array
+from .marker_columns import ArrayDecoder, decode_marker_array
+from .markers import decode_marker
 from .messages import CdrError, UnsupportedEncoding
 from .string import decode_string
 from .tf import decode_tf

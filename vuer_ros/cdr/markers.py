@@ -1,4 +1,4 @@
-"""Fast decoding of serialized visualization_msgs/Marker and MarkerArray (CDR).
+"""Fast decoding of serialized visualization_msgs/Marker (CDR); MarkerArrays: marker_columns.py.
 
 Why: rclpy builds a Python object for every nested message, about 50-170 us
 per Marker on this machine, so a 1,000-marker MarkerArray at 10 Hz would eat
@@ -101,13 +101,6 @@ class Marker:
         return m
 
 
-class MarkerArray:
-    __slots__ = ("markers",)
-
-    def __init__(self, markers: list[Marker]) -> None:
-        self.markers = markers
-
-
 _U32 = {"<": struct.Struct("<I").unpack_from, ">": struct.Struct(">I").unpack_from}
 _TIME = {"<": struct.Struct("<iI").unpack_from, ">": struct.Struct(">iI").unpack_from}
 _IDS = {"<": struct.Struct("<iii").unpack_from, ">": struct.Struct(">iii").unpack_from}
@@ -117,8 +110,6 @@ _BLOCK_SIZE = struct.calcsize("<10d4fiI?")   # 105: no padding inside (checked b
 _F8 = {"<": np.dtype("<f8"), ">": np.dtype(">f8")}
 _F4 = {"<": np.dtype("<f4"), ">": np.dtype(">f4")}
 assert _BLOCK_SIZE == 105
-# The smallest serialized Marker (all strings and lists empty) is well over this.
-_MIN_MARKER_BYTES = 150
 
 
 class _Count:
@@ -297,21 +288,6 @@ def decode_marker(buf: bytes | bytearray | memoryview, max_points: int | None = 
     return markers[0]
 
 
-def decode_marker_array(buf: bytes | bytearray | memoryview,
-                        max_points: int | None = None) -> MarkerArray:
-    """Serialized MarkerArray -> MarkerArray (see :func:`decode_marker`)."""
-    buf = _as_bytes(buf)
-    e = endianness(buf)
-    try:
-        n = _U32[e](buf, 4)[0]
-        if n * _MIN_MARKER_BYTES > len(buf):
-            raise CdrError(f"MarkerArray claims {n} markers in {len(buf)} bytes")
-        markers, _ = _decode(buf, 8, n, e, max_points)
-    except struct.error as err:
-        raise CdrError(f"truncated MarkerArray: {err}") from None
-    return MarkerArray(markers)
-
-
 class MarkerDecoder:
     """One topic's Markers (see :func:`decode_marker`)."""
 
@@ -320,80 +296,3 @@ class MarkerDecoder:
 
     def decode(self, buf: bytes | bytearray | memoryview) -> Marker:
         return decode_marker(buf, self.max_points)
-
-
-class ArrayDecoder:
-    """Decodes one topic's MarkerArrays. An array whose bytes equal the previous one's
-    everywhere but in the stamps, the poses and the alignment padding (the same markers,
-    moved: the usual 10 Hz array of tracked objects) is not walked again: its stamps and
-    poses are read at the previous array's offsets in one numpy gather, and every other
-    field is shared with the previous decode. For 1,000 markers that is 1.8 ms instead
-    of 7.3 (bench/bench_scene_model.py); the full decode was the node's biggest single
-    cost under bench/node_rate.py's load. The layout cannot differ unnoticed: up to the
-    first length field that differs both arrays parse alike, and length fields are never
-    among the bytes skipped. One thread at a time."""
-
-    def __init__(self, max_points: int | None = None) -> None:
-        self.max_points = max_points
-        self._last: bytes | None = None
-        self._markers: list[Marker] = []
-        # byte indices of each marker's stamp (N, 8) and pose (N, 56), for one gather
-        self._stamp_bytes = np.zeros((0, 8), dtype=np.intp)
-        self._pose_bytes = np.zeros((0, 56), dtype=np.intp)
-        # bytes that must be equal for the same markers: all but the stamps, the poses
-        # and the alignment padding
-        self._fixed = np.zeros(0, dtype=bool)
-
-    def decode(self, buf: bytes | bytearray | memoryview) -> MarkerArray:
-        buf = _as_bytes(buf)
-        last = self._last
-        if last is not None and len(buf) == len(last) and buf[:8] == last[:8]:
-            moved = self._moved(buf, last)
-            if moved is not None:
-                self._last = buf
-                return moved
-        self._last = None   # until this one decodes
-        e = endianness(buf)
-        where: list[int] = []
-        pads: list[int] = []
-        try:
-            n = _U32[e](buf, 4)[0]
-            if n * _MIN_MARKER_BYTES > len(buf):
-                raise CdrError(f"MarkerArray claims {n} markers in {len(buf)} bytes")
-            markers, _ = _decode(buf, 8, n, e, self.max_points, where, pads)
-        except struct.error as err:
-            raise CdrError(f"truncated MarkerArray: {err}") from None
-        offsets = np.array(where, dtype=np.intp).reshape(-1, 2)
-        self._stamp_bytes = offsets[:, :1] + np.arange(8)
-        self._pose_bytes = offsets[:, 1:] + np.arange(56)
-        fixed = np.ones(len(buf), dtype=bool)
-        fixed[self._stamp_bytes.ravel()] = False
-        fixed[self._pose_bytes.ravel()] = False
-        for start, gap in zip(pads[::2], pads[1::2]):
-            fixed[start:start + gap] = False
-        self._fixed = fixed
-        self._last, self._markers = buf, markers
-        return MarkerArray(markers)
-
-    def _moved(self, buf: bytes, last: bytes) -> MarkerArray | None:
-        """The previous markers with this array's stamps and poses, or None when
-        anything else differs."""
-        new, old = np.frombuffer(buf, np.uint8), np.frombuffer(last, np.uint8)
-        differ = new != old
-        differ &= self._fixed
-        if differ.any():
-            return None
-        e = "<" if buf[1] == 1 else ">"
-        stamps = new[self._stamp_bytes].view(_STAMP[e]).ravel().tolist()
-        poses = new[self._pose_bytes].view(_F8[e]).tolist()
-        out: list[Marker] = []
-        append = out.append
-        for prev, (sec, nsec), (px, py, pz, qx, qy, qz, qw) in zip(self._markers, stamps, poses):
-            append(prev.moved(Header(Time(sec, nsec), prev.header.frame_id),
-                              Pose(Vector3(px, py, pz), Quaternion(qx, qy, qz, qw))))
-        self._markers = out
-        return MarkerArray(out)
-
-
-_STAMP = {"<": np.dtype([("sec", "<i4"), ("nanosec", "<u4")]),
-          ">": np.dtype([("sec", ">i4"), ("nanosec", ">u4")])}

@@ -153,12 +153,13 @@ Cone = _element("Cone")
 Plane = _element("Plane")
 Arrow = _element("Arrow")
 
-# --- bulk geometry; CubeList and SphereList are ours ------------------------
+# --- bulk geometry; CubeList, SphereList and MarkerList are ours ------------------------
 Line = _element("Line")
 TriMesh = _element("TriMesh")
 PointCloud = _element("PointCloud")
 CubeList = _element("CubeList")
 SphereList = _element("SphereList")
+MarkerList = _element("MarkerList")
 Text = _element("Text")
 
 # --- models by URL ---------------------------------------------------------

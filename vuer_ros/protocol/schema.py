@@ -27,7 +27,7 @@ import numpy as np
 CHILD_LISTS: tuple[str, ...] = ("children", "bgChildren")
 
 # Packed arrays travel as msgpack ``bin``: little-endian data of one of these dtypes.
-F32, U32, U8 = "<f4", "<u4", "u1"
+F64, F32, I32, U32, U8 = "<f8", "<f4", "<i4", "<u4", "u1"
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,26 @@ ELEMENTS: tuple[ElementSpec, ...] = (
         PropSpec("scale", "number or [x, y, z]", [1, 1, 1], "diameters of each sphere (not a transform scale)"),
         _packed("scales", F32, "3 per sphere: diameters that override `scale`"),
         *_MESH), extension=True),
+    ElementSpec("MarkerList", "Many rviz markers of one namespace and type as one node (CUBE, SPHERE, "
+                "CYLINDER, pose-form ARROW, TEXT_VIEW_FACING; opaque): item i is marker `ids[i]`, "
+                "drawn as each of `parts`, placed by its pose and sized by its scale, as that "
+                "marker's own nodes would be.", (
+        PropSpec("ns", "string", "", "the markers' namespace"),
+        PropSpec("markerType", "integer", None, "their rviz Marker.type (0 ARROW, 1 CUBE, 2 SPHERE, "
+                 "3 CYLINDER, 9 TEXT_VIEW_FACING): what expands them into their own nodes"),
+        _packed("ids", I32, "1 per item: the marker's id"),
+        _packed("poses", F64, "7 per item: position x, y, z and quaternion x, y, z, w, in the "
+                "node's frame"),
+        _packed("scales", F32, "3 per item: the marker's scale"),
+        _packed("colors", U8, "4 per item: sRGB and alpha; alpha 0: not drawn, otherwise opaque"),
+        PropSpec("texts", "string[]", None, "1 per item: the text of a `Text` part"),
+        PropSpec("parts", "part[]", [], "what every item is drawn as, in its pose's frame: "
+                 "`{tag, args, quaternion, materialType, position, scale}`, a Box, Sphere, "
+                 "Cylinder or Cone whose `position` and node `scale` are 3x3 matrices (9 numbers, "
+                 "row-major) times the item's scale; or `{tag: \"Text\", fontSize, anchorX, "
+                 "anchorY, materialType}`, a billboard whose `fontSize` is a row (3 numbers) times "
+                 "the item's scale"),
+    ), extension=True),
     ElementSpec("Text", "Flat text in the font bundled with the client (no network); unlit.", (
         PropSpec("text", "string", "", "the text (or the node's string children)"),
         PropSpec("fontSize", "number", 0.1, "height of the capitals in metres"),

@@ -5,6 +5,8 @@ Every key the scene model emits has one of these forms::
     tf:<frame>                 the Group of TF frame <frame>
     marker:<ns>:<id>           the Group of marker (ns, id), carrying its pose
     marker:<ns>:<id>#<part>    a geometry node inside that marker (body, shaft, head, ...)
+    markers:<frame>:<ns>:<type>  the MarkerList of the listed markers of type <type> of
+                               namespace <ns> in frame <frame>'s group (marker_list.py)
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body
@@ -62,6 +64,13 @@ def frame_key(frame: str) -> str:
 def marker_key(ns: str, marker_id: int) -> str:
     """Key of the Group of marker ``(ns, marker_id)``."""
     return f"{MARKER_PREFIX}{escape(ns)}:{int(marker_id)}"
+
+
+def marker_list_key(frame: str, ns: str, mtype: int) -> str:
+    """Key of the MarkerList of type ``mtype`` markers of ``ns`` in ``frame``'s group:
+    under its namespace's prefix (a panel hiding ``marker:<ns>`` hides its lists too),
+    and never a marker's key (what follows the last ``:`` is not a number)."""
+    return f"{MARKER_PREFIX}{escape(ns)}:list.{int(mtype)}.{escape(frame)}"
 
 
 def robot_link_key(link: str) -> str:

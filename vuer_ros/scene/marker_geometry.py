@@ -21,6 +21,8 @@ and Axes, which the pose displays use as well):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -109,34 +111,104 @@ def colors_u8(colors: np.ndarray) -> np.ndarray:
 
 
 # -- solid shapes ---------------------------------------------------------------
+Linear = tuple[tuple[int, float] | None, tuple[int, float] | None, tuple[int, float] | None]
+"""A linear map of a marker's scale (sx, sy, sz) onto a vector: component k is
+``factor * scale[axis]`` for its ``(axis, factor)``, or 0 for None. rviz's unit shapes
+place and size their solids only this way."""
+
+_SAME: Linear = ((0, 1.0), (1, 1.0), (2, 1.0))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One solid of a marker type built from rviz's unit shapes: ``tag`` with fixed
+    ``args`` and ``quaternion``, at ``position`` and with node ``scale``, both linear in
+    the marker's scale. A marker's own elements (:func:`sphere`, ...) and a MarkerList's
+    items (scene/marker_list.py, drawn by the client from :meth:`wire`) come from it."""
+
+    name: str                  # the part key's suffix (keys.part_key)
+    tag: type[Element]
+    args: tuple[float, ...]
+    quaternion: Quat | None
+    position: Linear | None
+    scale: Linear
+
+    @staticmethod
+    def _apply(m: Linear, s: Vec3) -> list[float]:
+        return [0.0 if c is None else c[1] * s[c[0]] for c in m]
+
+    def element(self, key: str, scale: Vec3, mat: Material) -> Element:
+        props: dict[str, Any] = {"args": list(self.args)}
+        if self.position is not None:
+            props["position"] = self._apply(self.position, scale)
+        if self.quaternion is not None:
+            props["quaternion"] = list(self.quaternion)
+        props["scale"] = self._apply(self.scale, scale)
+        return self.tag(key=part_key(key, self.name), **props, material=mat, materialType=LIT)
+
+    def wire(self) -> dict[str, Any]:
+        """The part as a MarkerList sends it: ``position`` and ``scale`` as 3x3
+        matrices (9 numbers, row-major) that multiply the item's scale."""
+        def matrix(m: Linear | None) -> list[float]:
+            out = [0.0] * 9
+            for k, c in enumerate(m or (None, None, None)):
+                if c is not None:
+                    out[3 * k + c[0]] = c[1]
+            return out
+        node: dict[str, Any] = {"tag": self.tag.tag, "args": list(self.args),
+                                "position": matrix(self.position), "scale": matrix(self.scale)}
+        if self.quaternion is not None:
+            node["quaternion"] = list(self.quaternion)
+        return node
+
+
+# rviz's unit shapes (the pose-form ARROW: rotated Y -> X, so local (x, y, z) lie along
+# (-Y, X, Z): shaft and head diameters from scale.y / scale.z, lengths from scale.x)
+_CYLINDER_ARGS = (0.5, 0.5, 1.0, RADIAL_SEGMENTS)
+PARTS: dict[int, tuple[Part, ...]] = {
+    1: (Part("body", Box, (1.0, 1.0, 1.0), None, None, _SAME),),                     # CUBE
+    2: (Part("body", Sphere, (0.5, *SPHERE_SEGMENTS), None, None, _SAME),),  # SPHERE
+    3: (Part("body", Cylinder, _CYLINDER_ARGS, Q_Y_TO_Z, None,                       # CYLINDER
+             ((0, 1.0), (2, 1.0), (1, 1.0))),),
+    0: (Part("shaft", Cylinder, _CYLINDER_ARGS, Q_Y_TO_X, ((0, ARROW_SHAFT_LENGTH / 2.0), None, None),
+             ((1, ARROW_SHAFT_DIAMETER), (0, ARROW_SHAFT_LENGTH), (2, ARROW_SHAFT_DIAMETER))),
+        Part("head", Cone, (0.5, 1.0, RADIAL_SEGMENTS), Q_Y_TO_X,               # ARROW
+             ((0, ARROW_SHAFT_LENGTH + ARROW_HEAD_LENGTH / 2.0), None, None),
+             ((1, ARROW_HEAD_DIAMETER), (0, ARROW_HEAD_LENGTH), (2, ARROW_HEAD_DIAMETER)))),
+}
+"""Marker type -> its solids, for the types made of unit shapes alone (ARROW: its pose
+form; the two-point form is built by :func:`arrow_between`)."""
+
+
 def cube(key: str, scale: Vec3, mat: Material) -> list[Element]:
+    # the Box's size in its args (what the Vuer client reads): the unit box of PARTS scaled
     return [Box(key=part_key(key, "body"), args=[scale[0], scale[1], scale[2]], material=mat,
                 materialType=LIT)]
 
 
+def _solid(mtype: int, key: str, scale: Vec3, mat: Material) -> list[Element]:
+    return [part.element(key, scale, mat) for part in PARTS[mtype]]
+
+
 def sphere(key: str, scale: Vec3, mat: Material) -> list[Element]:
-    return [Sphere(key=part_key(key, "body"), args=[0.5, *SPHERE_SEGMENTS],
-                   scale=[scale[0], scale[1], scale[2]], material=mat, materialType=LIT)]
+    return _solid(2, key, scale, mat)
 
 
 def cylinder(key: str, scale: Vec3, mat: Material) -> list[Element]:
-    # axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z
-    return [Cylinder(key=part_key(key, "body"), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
-                     quaternion=list(Q_Y_TO_Z), scale=[scale[0], scale[2], scale[1]],
-                     material=mat, materialType=LIT)]
+    """Axis Y -> Z; local (x, y, z) end up along (X, Z, -Y): diameters x/y, height z."""
+    return _solid(3, key, scale, mat)
 
 
 def arrow_from_pose(key: str, scale: Vec3, mat: Material) -> list[Element]:
     """ARROW without points: along +X, length scale.x, width scale.y, height scale.z."""
-    sx, sy, sz = scale
-    return rviz_arrow(key, ARROW_SHAFT_LENGTH * sx, (ARROW_SHAFT_DIAMETER * sy, ARROW_SHAFT_DIAMETER * sz),
-                      ARROW_HEAD_LENGTH * sx, (ARROW_HEAD_DIAMETER * sy, ARROW_HEAD_DIAMETER * sz), mat)
+    return _solid(0, key, scale, mat)
 
 
 def rviz_arrow(key: str, shaft: float, shaft_diameters: tuple[float, float], head: float,
                head_diameters: tuple[float, float], mat: Material, suffix: str = "") -> list[Element]:
     """rviz_rendering::Arrow along +X from the origin: a cylinder shaft ``shaft`` long, then a
-    cone head ``head`` long; the diameters across local (Y, Z)."""
+    cone head ``head`` long; the diameters across local (Y, Z). (The pose displays' arrows,
+    sized in metres; a marker's ARROW is PARTS[0], linear in its scale.)"""
     # rotated Y -> X, so local (x, y, z) lie along (-Y, X, Z)
     return [
         Cylinder(key=part_key(key, "shaft" + suffix), args=[0.5, 0.5, 1.0, RADIAL_SEGMENTS],
@@ -148,6 +220,19 @@ def rviz_arrow(key: str, shaft: float, shaft_diameters: tuple[float, float], hea
              scale=[head_diameters[0], head, head_diameters[1]], material=mat,
              materialType=LIT),
     ]
+
+
+SOLIDS: dict[int, Callable[[str, Vec3, Material], list[Element]]] = {
+    1: cube, 2: sphere, 3: cylinder, 0: arrow_from_pose}
+"""Marker type -> the builder of a marker's elements, for the types of PARTS."""
+
+
+def listable(mtype: int, has_points: bool, scale: Vec3, alpha: float) -> bool:
+    """Whether a marker can be a MarkerList item (scene/marker_list.py): made of unit
+    shapes alone or a TEXT_VIEW_FACING, opaque or invisible (translucent solids are drawn
+    one by one, depth-sorted), not mirrored."""
+    return ((mtype in PARTS or mtype == 9) and not has_points and not 0.0 < alpha < 1.0
+            and scale[0] >= 0.0 and scale[1] >= 0.0 and scale[2] >= 0.0)
 
 
 def rviz_axes(key: str, length: float, diameter: float, suffix: str = "") -> list[Element]:
@@ -268,9 +353,27 @@ def triangle_list(key: str, points: np.ndarray, scale: Vec3, colors: np.ndarray 
 
 
 # -- text and meshes ----------------------------------------------------------------
+# TEXT_VIEW_FACING: capitals scale.z high, centred on the marker's position, facing the camera
+TEXT_ANCHOR = {"anchorX": "center", "anchorY": "middle"}
+TEXT_SIZE: Linear = (None, None, (2, 1.0))   # the font size: scale.z
+
+
 def text(key: str, content: str, height: float, mat: Material) -> list[Element]:
     return [Text(key=part_key(key, "body"), text=content, fontSize=height, billboard=True,
-                 anchorX="center", anchorY="middle", material=mat)]
+                 **TEXT_ANCHOR, material=mat)]
+
+
+def list_parts(mtype: int) -> list[dict[str, Any]]:
+    """What a MarkerList of ``mtype`` markers draws each item as (its ``parts`` prop):
+    the solids of PARTS, or for TEXT_VIEW_FACING a billboard Text whose ``fontSize`` is
+    a row (3 numbers) times the item's scale, its text the item's."""
+    if mtype == 9:
+        row = [0.0, 0.0, 0.0]
+        for c in TEXT_SIZE:
+            if c is not None:
+                row[c[0]] = c[1]
+        return [{"tag": Text.tag, "fontSize": row, **TEXT_ANCHOR, "materialType": "basic"}]
+    return [{**part.wire(), "materialType": LIT} for part in PARTS[mtype]]
 
 
 def mesh(key: str, tag: type[Element], url: str, scale: Vec3, use_embedded: bool,

@@ -85,6 +85,9 @@ class MarkerSpec:
     points: np.ndarray | None = None
     colors: np.ndarray | None = None
     uvs: np.ndarray | None = None
+    # a MarkerList item (marker_list.py): ``children`` is empty, ``geom`` is
+    # (type, scale, color), which is all that draws it
+    listed: bool = False
 
 
 def same_elements(a: list[Element], b: list[Element]) -> bool:
@@ -127,14 +130,16 @@ def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 
 def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
-                max_points: int = MAX_MARKER_POINTS, prev: MarkerSpec | None = None) -> MarkerSpec:
+                max_points: int = MAX_MARKER_POINTS, prev: MarkerSpec | None = None,
+                lists: bool = False) -> MarkerSpec:
     """Validate an ADD/MODIFY marker and build its geometry; raise MarkerError.
 
     ``prev``: the version of this marker shown now. When the new one's geometry
     inputs (type, scale, color, points, colors, text, mesh) equal its, its
     ``children`` (the same list object) are reused instead of built: a marker
     that only moved costs its pose, and the scene model sees at once (by
-    identity) that only the pose changed."""
+    identity) that only the pose changed. ``lists``: a marker that can be a MarkerList
+    item (marker_geometry.listable) comes back ``listed``, without elements."""
     ns = str(msg.ns)
     mid = int(msg.id)
     mtype = int(msg.type)
@@ -233,9 +238,13 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
     if mtype == ARROW_STRIP and scale[0] + scale[1] == 0.0:
         warnings.append(("scale", f"{marker_label(ns, mid)}: ARROW_STRIP has scale.x + "
                          "scale.y == 0, nothing to draw"))
+    in_list = lists and geo.listable(mtype, points is not None, scale, color[3])
     if (prev is not None and prev.geom == geom and _same_array(prev.points, points)
-            and _same_array(prev.colors, colors) and _same_array(prev.uvs, uvs)):
+            and _same_array(prev.colors, colors) and _same_array(prev.uvs, uvs)
+            and prev.listed == in_list):
         children, visible = prev.children, prev.visible
+    elif in_list:
+        children = []
     elif mtype == CUBE:
         children = geo.cube(key, scale, mat)
     elif mtype == SPHERE:
@@ -292,7 +301,57 @@ def read_marker(msg: Any, resolve_mesh: MeshResolver | None = None,
                       pose=Transform((px, py, pz), (qx, qy, qz, qw)),
                       lifetime_ns=lifetime if lifetime > MIN_LIFETIME_NS else 0,
                       children=children, visible=visible, warnings=warnings,
-                      geom=geom, points=raw_points, colors=raw_colors, uvs=uvs)
+                      geom=geom, points=raw_points, colors=raw_colors, uvs=uvs, listed=in_list)
+
+
+# the listable types (marker_geometry.listable) whose every field a MarkerArray's columns hold
+_SIMPLE_TYPES = np.array([ARROW, CUBE, SPHERE, CYLINDER, TEXT_VIEW_FACING])
+
+
+def read_simple_markers(cols: Any) -> list[MarkerSpec | None]:
+    """The specs of a MarkerArray's markers decoded as columns (cdr/marker_columns.py),
+    for those that are MarkerList items read_marker would accept without a word (plain,
+    ADD, a listable type, finite, a unit quaternion, opaque or invisible, not mirrored):
+    the same spec read_marker(lists=True) gives, from the columns in one numpy pass. None
+    for every other marker: read it with read_marker."""
+    n = cols.n
+    poses, scales, colors = cols.poses, cols.scales, cols.colors
+    ok = cols.plain & (cols.actions == ADD) & np.isin(cols.types, _SIMPLE_TYPES)
+    ok &= np.isfinite(poses).all(axis=1) & np.isfinite(scales).all(axis=1) & np.isfinite(colors).all(axis=1)
+    ok &= (scales >= 0.0).all(axis=1)
+    alpha = colors[:, 3]
+    ok &= ~((alpha > 0.0) & (alpha < 1.0))
+    with np.errstate(invalid="ignore"):
+        ok &= np.abs(np.sqrt((poses[:, 3:] ** 2).sum(axis=1)) - 1.0) <= QUATERNION_TOLERANCE
+    out: list[MarkerSpec | None] = [None] * n
+    rows = np.flatnonzero(ok).tolist()
+    if not rows:
+        return out
+    pick = np.asarray(rows)
+    frames: dict[str, str] = {}
+    ns_all, ids_all, types_all = cols.ns, cols.ids[pick].tolist(), cols.types[pick].tolist()
+    texts, frame_ids = cols.texts, cols.frame_ids
+    pose_rows, scale_rows = poses[pick].tolist(), scales[pick].tolist()
+    color_rows = colors[pick].tolist()
+    stamps, lives = cols.stamps[pick].tolist(), cols.lifetimes[pick].tolist()
+    locked = cols.locked[pick].tolist()
+    for k, i in enumerate(rows):
+        ns, mid, mtype = ns_all[i], ids_all[k], types_all[k]
+        px, py, pz, qx, qy, qz, qw = pose_rows[k]
+        scale = (scale_rows[k][0], scale_rows[k][1], scale_rows[k][2])
+        c = color_rows[k]
+        color = (c[0], c[1], c[2], c[3])
+        frame = frames.get(frame_ids[i])
+        if frame is None:
+            frame = frames[frame_ids[i]] = frame_id(frame_ids[i])
+        life = lives[k]
+        out[i] = MarkerSpec(
+            ns=ns, id=mid, type=mtype, key=marker_key(ns, mid), frame_id=frame, stamp_ns=stamps[k],
+            frame_locked=locked[k], pose=Transform((px, py, pz), (qx, qy, qz, qw)),
+            lifetime_ns=life if life > MIN_LIFETIME_NS else 0, children=[], visible=color[3] > 0.0,
+            geom=(mtype, scale, color, texts[i]) if mtype == TEXT_VIEW_FACING else (mtype, scale, color),
+            listed=True)
+    return out
 
 
 def _mesh_file(msg: Any, ns: str, mid: int, shown: bytes) -> tuple[str, bytes]:

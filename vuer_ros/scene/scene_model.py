@@ -14,6 +14,7 @@ It is a composition; each part owns one concept:
         Group tf:<child> ...           at the fixed frame
           Group robot:<link>           robot_display.py: the URDF robot's links
           Group marker:<ns>:<id>       marker_display.py: markers (frame_locked)
+          MarkerList markers:...       (marker_lists: the simple ones as lists, marker_list.py)
         Group marker:<ns>:<id>         (frame_locked=false: placed in the fixed frame)
           ...                          display.py: what ``add_display`` adds
 
@@ -66,7 +67,7 @@ class SceneModel:
                  resolve_mesh: MeshResolver | None = None,
                  marker_tf_timeout_ns: int = DEFAULT_MARKER_TF_TIMEOUT_NS,
                  max_marker_points: int = MAX_MARKER_POINTS, grid: bool = True,
-                 logger: logging.Logger | None = None):
+                 marker_lists: bool = False, logger: logging.Logger | None = None):
         fixed = frame_id(fixed_frame)
         if not fixed:
             raise ValueError("fixed_frame must be a non-empty frame id")
@@ -80,7 +81,7 @@ class SceneModel:
         self.frames = FrameLayout(self.tf, fixed, self.problems)
         self._markers = MarkerDisplay(self.frames, self.problems, resolve_mesh=resolve_mesh,
                                       tf_timeout_ns=self.marker_tf_timeout_ns,
-                                      max_points=self.max_marker_points)
+                                      max_points=self.max_marker_points, lists=marker_lists)
         self._robot = RobotDisplay(self.frames, self.problems, resolve_mesh=resolve_mesh,
                                    tf_timeout_ns=self.marker_tf_timeout_ns)
         self.markers: MarkerRegistry = self._markers.registry

@@ -7,7 +7,8 @@ transform from ``child_frame_id`` to ``header.frame_id``; ``a @ b`` composes
 (``T_a_b @ T_b_c == T_a_c``).
 
 Plain Python floats, no numpy: these run per TF message and per marker, where
-small-array numpy overhead costs more than the arithmetic.
+small-array numpy overhead costs more than the arithmetic; ``compose_poses`` is the
+one numpy twin, for many markers at once.
 """
 
 from __future__ import annotations
@@ -176,3 +177,24 @@ def interpolate(a: Transform, b: Transform, ratio: float) -> Transform:
     return Transform((ta[0] + (tb[0] - ta[0]) * ratio, ta[1] + (tb[1] - ta[1]) * ratio,
                       ta[2] + (tb[2] - ta[2]) * ratio),
                      slerp(a.rotation, b.rotation, ratio))
+
+
+def compose_poses(tf: Transform, poses: np.ndarray) -> np.ndarray:
+    """``tf @ pose`` for each row of ``poses`` (n, 7: position, quaternion x, y, z, w),
+    with the same operations in the same order as ``Transform.__matmul__`` (so the same
+    floats)."""
+    (tx0, ty0, tz0), (qx, qy, qz, qw) = tf.translation, tf.rotation
+    vx, vy, vz = poses[:, 0], poses[:, 1], poses[:, 2]
+    bx, by, bz, bw = poses[:, 3], poses[:, 4], poses[:, 5], poses[:, 6]
+    tx = 2.0 * (qy * vz - qz * vy)
+    ty = 2.0 * (qz * vx - qx * vz)
+    tz = 2.0 * (qx * vy - qy * vx)
+    out = np.empty_like(poses)
+    out[:, 0] = vx + qw * tx + qy * tz - qz * ty + tx0
+    out[:, 1] = vy + qw * ty + qz * tx - qx * tz + ty0
+    out[:, 2] = vz + qw * tz + qx * ty - qy * tx + tz0
+    out[:, 3] = qw * bx + qx * bw + qy * bz - qz * by
+    out[:, 4] = qw * by - qx * bz + qy * bw + qz * bx
+    out[:, 5] = qw * bz + qx * by - qy * bx + qz * bw
+    out[:, 6] = qw * bw - qx * bx - qy * by - qz * bz
+    return out

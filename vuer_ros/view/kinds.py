@@ -107,6 +107,16 @@ class _Fn:
         self.decode = fn
 
 
+def _actions(msg: Any) -> tuple[list[str], list[int], list[int]]:
+    """A MarkerArray's (ns, id, action) columns, from its columns when it has them
+    (cdr/marker_columns.py: no marker objects made)."""
+    cols = getattr(msg, "columns", None)
+    if cols is not None:
+        return cols.ns, cols.ids.tolist(), cols.actions.tolist()
+    ms = msg.markers
+    return [str(m.ns) for m in ms], [int(m.id) for m in ms], [int(m.action) for m in ms]
+
+
 def _array_superseded(current: Any, later: Any) -> bool:
     """Latest state wins: a MarkerArray whose every marker is an ADD that the later
     array replaces (same ns/id, or a DELETEALL covering it) ends in the same scene
@@ -114,18 +124,18 @@ def _array_superseded(current: Any, later: Any) -> bool:
     replaced: set[tuple[str, int]] = set()
     cleared: set[str] = set()
     everything = False
-    for m in later.markers:
-        if int(m.action) == _DELETEALL:
-            if m.ns:
-                cleared.add(str(m.ns))
+    for ns, mid, action in zip(*_actions(later)):
+        if action == _DELETEALL:
+            if ns:
+                cleared.add(ns)
             else:
                 everything = True
         else:
-            replaced.add((str(m.ns), int(m.id)))
-    for m in current.markers:
-        if int(m.action) != _ADD:
+            replaced.add((ns, mid))
+    for ns, mid, action in zip(*_actions(current)):
+        if action != _ADD:
             return False
-        if not (everything or str(m.ns) in cleared or (str(m.ns), int(m.id)) in replaced):
+        if not (everything or ns in cleared or (ns, mid) in replaced):
             return False
     return True
 

@@ -75,6 +75,7 @@ class ViewOptions:
     mesh_roots: tuple[str, ...] = ()
     max_marker_points: int = 1_000_000
     grid: bool = True
+    marker_lists: bool = True                    # simple markers as MarkerLists
     scene_rate: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8012
@@ -104,7 +105,8 @@ class ViewOptions:
                    robot_description_file=str(params["robot_description_file"]).strip(),
                    mesh_roots=tuple(str(r) for r in params["mesh_roots"]),
                    max_marker_points=int(params["max_marker_points"]),
-                   grid=bool(params["grid"]), scene_rate=max(float(params["scene_rate"]), 1.0),
+                   grid=bool(params["grid"]), marker_lists=bool(params["marker_lists"]),
+                   scene_rate=max(float(params["scene_rate"]), 1.0),
                    host=str(params["host"]).strip(), port=int(params["port"]),
                    **_access_params(params),
                    displays=tuple(display_configs(params)),

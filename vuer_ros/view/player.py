@@ -93,6 +93,7 @@ class ScenePlayer:
         o = self.options
         model = SceneModel(fixed_frame, resolve_mesh=self._resolve_mesh,
                            max_marker_points=o.max_marker_points, grid=o.grid,
+                           marker_lists=o.marker_lists,
                            logger=logging.getLogger("vuer_ros.scene"))
         # the optical frames the node publishes for its images come back on /tf_static: they
         # are the images' frames, not the scene's (and would hang under an old fixed frame)

@@ -7,10 +7,13 @@
 // grab's time (bench/node_scene_cost.py).
 //
 // The scene graph is unchanged: each node keeps its holder group (transform, children,
-// visibility); only its mesh is replaced by a slot in a batch. Before every render,
-// sync() copies each member's world matrix (times its unit-shape scale) into a
-// slot, culls items outside the camera's view, and draws small-on-screen items with
-// fewer segments (at most half a pixel off the full shape's silhouette).
+// visibility); only its mesh is replaced by a slot in a batch. A MarkerList node joins
+// with all its items at once (one member, a packed array of item matrices in the
+// node's frame: elements/marker-list.js), so its thousands of markers are no nodes at
+// all. Before every render, sync() copies each item's world matrix (times its
+// unit-shape scale) into a slot, culls items outside the camera's view, and draws
+// small-on-screen items with fewer segments (at most half a pixel off the full
+// shape's silhouette).
 // Translucent materials are not batched: they need per-object depth sorting.
 import * as THREE from 'three';
 import { impostorMaxRadiusPx, impostorPoints, impostorShape } from './impostors.js';
@@ -20,6 +23,7 @@ import { ROW, dataTexture, itemTemplate } from './pulled.js';
 const TEXELS_PER_ITEM = 4; // three matrix rows, then linear rgb
 const FIRST_CAPACITY = 16;
 const VERTICES_PER_CHUNK = 1 << 17;
+const KEEP_EMPTY_MS = 20000;
 
 // The member's world matrix (column-major, times the unit scale) as three rows, and
 // its colour. The normal goes through the cofactor matrix (det * inverse transpose),
@@ -79,7 +83,7 @@ class Chunk {
 }
 
 // One level of detail of a batch's shape: its chunks, and the items drawn with it
-// in the current sync.
+// in the current sync, staged in the data texture's layout.
 class Level {
   constructor(shape, step, group, impostors = false) {
     this.shape = shape;
@@ -87,10 +91,27 @@ class Level {
     this.group = group;
     this.impostors = impostors;
     this.chunks = [];
-    this.items = [];
+    this.staged = new Float32Array(FIRST_CAPACITY * TEXELS_PER_ITEM * 4);
+    this.count = 0;
     this.indicesPerItem = shape.index ? shape.index.count : shape.attributes.position.count;
     const vertices = shape.attributes.position.count;
     this.maxPerChunk = Math.max(1, Math.floor(VERTICES_PER_CHUNK / Math.max(1, vertices)));
+  }
+
+  // One item: world matrix `w` (column-major, unit scale included), linear colour.
+  push(w, r, g, b) {
+    let d = this.staged;
+    const o = this.count * TEXELS_PER_ITEM * 4;
+    if (o + 16 > d.length) {
+      d = new Float32Array(d.length * 2);
+      d.set(this.staged);
+      this.staged = d;
+    }
+    d[o] = w[0]; d[o + 1] = w[4]; d[o + 2] = w[8]; d[o + 3] = w[12];
+    d[o + 4] = w[1]; d[o + 5] = w[5]; d[o + 6] = w[9]; d[o + 7] = w[13];
+    d[o + 8] = w[2]; d[o + 9] = w[6]; d[o + 10] = w[10]; d[o + 11] = w[14];
+    d[o + 12] = r; d[o + 13] = g; d[o + 14] = b; d[o + 15] = 1;
+    this.count++;
   }
 
   // Chunks for n items: while one chunk will do, it grows by 4x (from 16 items) up to
@@ -118,28 +139,21 @@ class Level {
   }
 
   write(material) {
-    const n = this.items.length;
+    const n = this.count;
     this.fit(n, material);
+    const floats = TEXELS_PER_ITEM * 4;
     for (let c = 0; c < this.chunks.length; c++) {
       const chunk = this.chunks[c];
       const first = c * this.maxPerChunk;
       const count = Math.max(0, Math.min(chunk.capacity, n - first));
-      const d = chunk.texture.image.data;
-      for (let i = 0; i < count; i++) {
-        const m = this.items[first + i];
-        const e = m.holder.matrixWorld.elements;
-        const [sx, sy, sz] = m.unitScale;
-        const o = i * TEXELS_PER_ITEM * 4;
-        d[o] = e[0] * sx; d[o + 1] = e[4] * sy; d[o + 2] = e[8] * sz; d[o + 3] = e[12];
-        d[o + 4] = e[1] * sx; d[o + 5] = e[5] * sy; d[o + 6] = e[9] * sz; d[o + 7] = e[13];
-        d[o + 8] = e[2] * sx; d[o + 9] = e[6] * sy; d[o + 10] = e[10] * sz; d[o + 11] = e[14];
-        d[o + 12] = m.color.r; d[o + 13] = m.color.g; d[o + 14] = m.color.b; d[o + 15] = 1;
+      if (count > 0) {
+        chunk.texture.image.data.set(this.staged.subarray(first * floats, (first + count) * floats));
+        chunk.texture.needsUpdate = true;
       }
       chunk.mesh.geometry.setDrawRange(0, count * this.indicesPerItem);
       chunk.mesh.visible = count > 0;
-      if (count > 0) chunk.texture.needsUpdate = true;
     }
-    this.items.length = 0;
+    this.count = 0;
   }
 
   dispose() {
@@ -155,6 +169,20 @@ class Level {
 const MAX_LOD_ERROR_PX = 0.5;
 
 const sphere = new THREE.Sphere();
+const world = new Float64Array(16);
+const placeColumns = [0, 0, 0];
+
+// out = a * (the 16 numbers of b from `at`), both affine column-major 4x4 matrices.
+function affineProduct(a, b, at, out) {
+  for (let c = 0; c < 4; c++) {
+    const b0 = b[at + 4 * c], b1 = b[at + 4 * c + 1], b2 = b[at + 4 * c + 2];
+    const t = c === 3 ? 1 : 0;
+    out[4 * c] = a[0] * b0 + a[4] * b1 + a[8] * b2 + a[12] * t;
+    out[4 * c + 1] = a[1] * b0 + a[5] * b1 + a[9] * b2 + a[13] * t;
+    out[4 * c + 2] = a[2] * b0 + a[6] * b1 + a[10] * b2 + a[14] * t;
+    out[4 * c + 3] = t;
+  }
+}
 
 // Whether a sphere of `radius` about `center` is wholly inside the view.
 function inside(frustum, center, radius) {
@@ -173,6 +201,7 @@ class Batch {
     this.round = round;
     this.material = material;
     this.members = new Set();
+    this.emptySince = null; // when its last member left (performance.now())
     // the true sphere lies outside the full level's silhouette by up to (1 - cos(step / 2))
     // of its radius: impostors stand in for spheres small enough that this stays within
     // the level-of-detail bound (and for none when the material is flat-shaded)
@@ -189,36 +218,56 @@ class Batch {
     this.loss = this.levels.map((level) => full - Math.cos(level.step / 2));
   }
 
-  // view (view.js): sorts the shown members into levels, culls
-  // those outside the view, and writes every level's data.
+  // view (view.js): sorts the shown members' items into levels, culls those outside
+  // the view, and writes every level's data.
   sync(view) {
-    const columns = [0, 0, 0];
+    const w = world;
     for (const m of this.members) {
       if (!shown(m.holder, view.scene)) continue;
       const e = m.holder.matrixWorld.elements;
-      const s = m.unitScale;
-      for (let k = 0; k < 3; k++) {
-        columns[k] = Math.sqrt(e[4 * k] ** 2 + e[4 * k + 1] ** 2 + e[4 * k + 2] ** 2) * Math.abs(s[k]);
-      }
-      sphere.center.set(e[12], e[13], e[14]);
-      sphere.radius = this.radius * Math.max(columns[0], columns[1], columns[2]);
-      if (!(sphere.radius >= 0) || !view.frustum.intersectsSphere(sphere)) continue;
-      let level = 0;
-      if (this.levels.length > 1 || this.impostors) {
-        let radius = 0;
-        for (const k of this.round) radius = Math.max(radius, columns[k]);
-        const px = radius * view.pxPerUnit(sphere.center);
-        if (this.impostors && px <= this.impostorMaxPx && roundEnough(columns)
-            && orthogonalAxes(e) && inside(view.frustum, sphere.center, sphere.radius)) {
-          this.impostors.items.push(m);
-          continue;
+      const items = m.items;
+      if (items) {
+        const { local, rgb, drawn } = items;
+        for (let i = 0; i < items.count; i++) {
+          if (!drawn[i]) continue;
+          affineProduct(e, local, 16 * i, w);
+          this.place(view, w, rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
         }
-        while (level + 1 < this.levels.length && px * this.loss[level + 1] <= MAX_LOD_ERROR_PX) level++;
+      } else {
+        const s = m.unitScale;
+        for (let k = 0; k < 3; k++) {
+          w[4 * k] = e[4 * k] * s[k]; w[4 * k + 1] = e[4 * k + 1] * s[k];
+          w[4 * k + 2] = e[4 * k + 2] * s[k]; w[4 * k + 3] = e[4 * k + 3];
+        }
+        w[12] = e[12]; w[13] = e[13]; w[14] = e[14]; w[15] = e[15];
+        this.place(view, w, m.color.r, m.color.g, m.color.b);
       }
-      this.levels[level].items.push(m);
     }
     for (const level of this.levels) level.write(this.material);
     this.impostors?.write(this.material);
+  }
+
+  // One item with world matrix `w` (unit scale included): culled, or staged in the
+  // level (or as an impostor) its size on screen asks for.
+  place(view, w, r, g, b) {
+    const columns = placeColumns;
+    for (let k = 0; k < 3; k++) columns[k] = Math.sqrt(w[4 * k] ** 2 + w[4 * k + 1] ** 2 + w[4 * k + 2] ** 2);
+    sphere.center.set(w[12], w[13], w[14]);
+    sphere.radius = this.radius * Math.max(columns[0], columns[1], columns[2]);
+    if (!(sphere.radius >= 0) || !view.frustum.intersectsSphere(sphere)) return;
+    let level = 0;
+    if (this.levels.length > 1 || this.impostors) {
+      let radius = 0;
+      for (const k of this.round) radius = Math.max(radius, columns[k]);
+      const px = radius * view.pxPerUnit(sphere.center);
+      if (this.impostors && px <= this.impostorMaxPx && roundEnough(columns)
+          && orthogonalAxes(w) && inside(view.frustum, sphere.center, sphere.radius)) {
+        this.impostors.push(w, r, g, b);
+        return;
+      }
+      while (level + 1 < this.levels.length && px * this.loss[level + 1] <= MAX_LOD_ERROR_PX) level++;
+    }
+    this.levels[level].push(w, r, g, b);
   }
 
   dispose() {
@@ -228,7 +277,6 @@ class Batch {
   }
 }
 
-// Whether a world matrix's axes are orthogonal (a rotation times a scale, no shear).
 // An impostor's ray cast works in the ellipsoid's own frame, where a thin axis makes its
 // numbers (1 / axis length) huge and float32 loses the hit: an ellipsoid flatter than
 // this (rviz's flat covariance ellipses, 0.001 m thick) is drawn as a mesh.
@@ -239,6 +287,7 @@ function roundEnough(columns) {
   return smallest > 0 && smallest * MAX_IMPOSTOR_FLATNESS >= Math.max(columns[0], columns[1], columns[2]);
 }
 
+// Whether a world matrix's axes are orthogonal (a rotation times a scale, no shear).
 function orthogonalAxes(e) {
   const d01 = e[0] * e[4] + e[1] * e[5] + e[2] * e[6];
   const d02 = e[0] * e[8] + e[1] * e[9] + e[2] * e[10];
@@ -258,9 +307,12 @@ function shown(object, scene) {
   return false;
 }
 
-// The batches of one THREE.Scene. Members are plain objects:
-// { holder, unitScale: [x, y, z], color: THREE.Color (linear) }; the batch key names
-// the unit shape and the material (everything but the colour).
+// The batches of one THREE.Scene. Members are plain objects: a node's
+// { holder, unitScale: [x, y, z], color: THREE.Color (linear) }, or a list's
+// { holder, items: {count, local: Float64Array (16 per item: its matrix in the holder,
+// unit scale included, column-major), rgb: Float32Array (3 per item, linear),
+// drawn: Uint8Array (1 per item, 0: not drawn)} }; the batch key names the unit
+// shape and the material (everything but the colour).
 export class Batches {
   // maxPointSize: the GL's largest point (ALIASED_POINT_SIZE_RANGE), for impostors
   constructor(maxPointSize = 1) {
@@ -291,9 +343,14 @@ export class Batches {
   }
 
   // Just before a render (view.js), after the scene's world matrices are current.
+  // A batch left empty is kept a while (drawing nothing): markers cleared and sent
+  // again (a DELETEALL, then the next array) find their chunks and shaders ready.
   sync(view) {
+    const now = performance.now();
     for (const [key, batch] of this.batches) {
-      if (batch.members.size === 0) {
+      if (batch.members.size > 0) batch.emptySince = null;
+      else batch.emptySince ??= now;
+      if (batch.emptySince !== null && now - batch.emptySince > KEEP_EMPTY_MS) {
         batch.dispose();
         this.batches.delete(key);
       } else {

@@ -86,12 +86,14 @@ function theAtlas() {
 }
 
 // Flat text in the local XY plane (facing +Z), laid out as textGeometry lays it out:
-// one quad per inked glyph, its ink box grown by PAD texels, with atlas UVs.
-export function glyphQuads(text, size, anchorX, anchorY) {
+// one quad per inked glyph, its ink box grown by PAD texels, with atlas UVs, appended
+// to the plain arrays `out` ({position, uv, index}); returns the quads added.
+export function pushGlyphQuads(out, text, size, anchorX, anchorY) {
   const { cells } = theAtlas();
   const { glyphs, shift: [dx, dy], scale } = layout(text, size, anchorX, anchorY);
   const pad = PAD / TEXELS_PER_EM;
-  const position = [], uv = [], index = [];
+  const { position, uv, index } = out;
+  let quads = 0;
   for (const { char, x, y } of glyphs) {
     const cell = cells.get(glyphOf(char));
     if (!cell) continue;   // no ink
@@ -102,7 +104,16 @@ export function glyphQuads(text, size, anchorX, anchorY) {
     position.push(x0, y0, 0, x1, y0, 0, x1, y1, 0, x0, y1, 0);
     uv.push(cell.u0, cell.v1, cell.u1, cell.v1, cell.u1, cell.v0, cell.u0, cell.v0);
     index.push(n, n + 1, n + 2, n, n + 2, n + 3);
+    quads++;
   }
+  return quads;
+}
+
+// The glyph quads of one text as a geometry (see pushGlyphQuads).
+export function glyphQuads(text, size, anchorX, anchorY) {
+  const out = { position: [], uv: [], index: [] };
+  pushGlyphQuads(out, text, size, anchorX, anchorY);
+  const { position, uv, index } = out;
   const geometry = new THREE.BufferGeometry();
   geometry.setAttribute('position', new THREE.Float32BufferAttribute(position, 3));
   geometry.setAttribute('normal', new THREE.Float32BufferAttribute(position.map((_, i) => (i % 3 === 2 ? 1 : 0)), 3));

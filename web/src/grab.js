@@ -166,7 +166,7 @@ export class Grabber {
     renderer.readRenderTargetPixels(target, 0, 0, width, height, pixels);
     const depth = wantDepth ? this.depth.read(target, camera, width, height) : null;
     renderer.setRenderTarget(null);
-    flushDisposedMaterials();
+    flushDisposedMaterials(renderer);
     return { pixels, depth };
   }
 }

@@ -145,17 +145,40 @@ export function withInstanceAlpha(material) {
 // marker's new material usually needs the same shader program as the old one;
 // disposing the old one first frees that program and the next render compiles it
 // again (20-40 ms per replaced marker on SwiftShader).
-const pendingDisposal = [];
+const pendingDisposal = new Set();
+
+// The last freed material of each shader program is kept (not drawn, its textures
+// freed) for this long, which keeps the program: a scene cleared and refilled (a
+// DELETEALL, then the next array) does not compile its shaders again, which took
+// most of the first grab of a 10,000-marker array after a clear (0.7 s on SwiftShader).
+const KEEP_PROGRAM_MS = 20000;
+const keepers = new Map(); // program -> {material, at}
 
 export function disposeMaterial(material) {
   if (!material) return;
-  for (const m of Array.isArray(material) ? material : [material]) pendingDisposal.push(m);
+  for (const m of Array.isArray(material) ? material : [material]) pendingDisposal.add(m);
 }
 
-// Called after every render.
-export function flushDisposedMaterials() {
-  for (const m of pendingDisposal.splice(0)) {
+// Called after every render with the renderer that drew it.
+export function flushDisposedMaterials(renderer) {
+  const now = performance.now();
+  const disposed = [...pendingDisposal];
+  pendingDisposal.clear();
+  for (const m of disposed) {
     for (const value of Object.values(m)) if (value?.isTexture) value.dispose();
-    m.dispose();
+    const program = renderer?.properties.get(m).currentProgram;
+    if (!program) {
+      m.dispose();
+      continue;
+    }
+    const kept = keepers.get(program);
+    if (kept && kept.material !== m) kept.material.dispose();
+    keepers.set(program, { material: m, at: now });
+  }
+  for (const [program, kept] of keepers) {
+    if (now - kept.at > KEEP_PROGRAM_MS) {
+      kept.material.dispose();
+      keepers.delete(program);
+    }
   }
 }

@@ -10,7 +10,7 @@ function deepFreeze(value) {
 }
 
 // Every element tag.
-export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight", "Cloud", "MapTile"]);
+export const TAGS = deepFreeze(["Scene", "Group", "Box", "Sphere", "Cylinder", "Cone", "Plane", "Arrow", "Line", "TriMesh", "PointCloud", "CubeList", "SphereList", "MarkerList", "Text", "Obj", "Stl", "Dae", "Glb", "Frustum", "CameraView", "GrabRender", "Grid", "HemisphereLight", "DirectionalLight", "AmbientLight", "PointLight", "Cloud", "MapTile"]);
 
 // Other tags drawn as an element: alias -> tag.
 export const ALIASES = deepFreeze({"VuerGroup": "Group"});
@@ -36,6 +36,7 @@ export const DEFAULTS = deepFreeze({
   "PointCloud": {"size": 0.01, "material": {"color": "#ffffff"}},
   "CubeList": {"scale": [1, 1, 1], "material": {"color": "#ffffff"}, "materialType": "standard"},
   "SphereList": {"scale": [1, 1, 1], "material": {"color": "#ffffff"}, "materialType": "standard"},
+  "MarkerList": {"ns": "", "parts": []},
   "Text": {"text": "", "fontSize": 0.1, "billboard": false, "anchorX": "center", "anchorY": "middle", "material": {"color": "#ffffff", "side": "double"}, "materialType": "basic"},
   "Obj": {"useEmbeddedMaterials": false, "material": {"color": "#ffffff"}, "materialType": "standard"},
   "Stl": {"useEmbeddedMaterials": false, "material": {"color": "#ffffff"}, "materialType": "standard"},
@@ -60,6 +61,7 @@ export const PACKED = deepFreeze({
   "PointCloud": {"vertices": "float32", "colors": "uint8"},
   "CubeList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
   "SphereList": {"positions": "float32", "colors": "uint8", "scales": "float32"},
+  "MarkerList": {"ids": "int32", "poses": "float64", "scales": "float32", "colors": "uint8"},
   "Cloud": {"vertices": "float32", "colors": "uint8"},
   "MapTile": {"cells": "uint8", "palette": "uint8"},
 });

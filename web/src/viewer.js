@@ -198,6 +198,6 @@ export class Viewer {
     this.local?.beforeScreen();
     this.renderer.setRenderTarget(null);
     this.draw(this.camera, this.height);
-    flushDisposedMaterials();
+    flushDisposedMaterials(this.renderer);
   }
 }

@@ -8,6 +8,7 @@ import { Cloud } from './cloud.js';
 import { CubeList, SphereList } from './lists.js';
 import { Line } from './lines.js';
 import { MapTile } from './map.js';
+import { MarkerList } from './marker-list.js';
 import { TriMesh } from './mesh.js';
 import { Dae, Glb, Obj, Stl } from './models.js';
 import { PointCloud } from './points.js';
@@ -23,7 +24,7 @@ class Group extends Element { }
 export const BUILDERS = {
   Scene: SceneRoot, Group,
   Box, Sphere, Cylinder, Cone, Plane, Arrow,
-  Line, TriMesh, PointCloud, CubeList, SphereList, Text,
+  Line, TriMesh, PointCloud, CubeList, SphereList, MarkerList, Text,
   Obj, Stl, Dae, Glb,
   Frustum, CameraView, GrabRender,
   Grid, AmbientLight, DirectionalLight, HemisphereLight, PointLight,

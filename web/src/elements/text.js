@@ -5,7 +5,7 @@
 // glyph atlas (glyph-atlas.js): the same pixels for far fewer triangles.
 import * as THREE from 'three';
 import { CAP_PX, glyphMaterial, glyphQuads } from '../glyph-atlas.js';
-import { makeMaterial, materialDefaults } from '../materials.js';
+import { disposeMaterial, makeMaterial, materialDefaults } from '../materials.js';
 import { DEFAULTS } from '../schema.generated.js';
 import { textGeometry } from '../text.js';
 import { Element, any } from './base.js';
@@ -22,7 +22,7 @@ const cameraScale = new THREE.Vector3();
 
 // Runs just before the draw: keep the world position and scale, take the camera's
 // rotation, so the text lies in the image plane, upright on screen.
-function faceCamera(renderer, scene, camera) {
+export function faceCamera(renderer, scene, camera) {
   this.parent.matrixWorld.decompose(position, rotation, scale);
   camera.matrixWorld.decompose(cameraPosition, cameraRotation, cameraScale);
   this.matrixWorld.compose(position, cameraRotation, scale);
@@ -92,8 +92,8 @@ export class Text extends Element {
   }
 
   disposeMaterials() {
-    this.material?.dispose();
-    this.glyphs?.dispose();
+    disposeMaterial(this.material);
+    disposeMaterial(this.glyphs);
     this.material = this.glyphs = null;
   }
 
