@@ -44,7 +44,7 @@ import pytest
 from vuer_ros.protocol import ClientEvent
 from vuer_ros.render.browser import HeadlessBrowser
 from vuer_ros.render.camera import RenderCamera, quat_multiply, quat_to_matrix
-from vuer_ros.schemas import Box, DefaultScene, Group, Sphere
+from vuer_ros.schemas import Box, DefaultScene, Group, MarkerList, Sphere
 from vuer_ros.server import VuerServer, VuerSession
 
 # three.js camera frame -> optical frame: turn 180 degrees about X (camera.py's convention)
@@ -360,6 +360,10 @@ MARKER_CASES: list[tuple[str, dict[str, Any], str, Any]] = [
      [part for a, b in itertools.pairwise(STRIP)
       for part in arrow_parts(a, b, 0.05, 0.1, 0.25 * math.dist(a, b))]),
 ]
+# the node's default form of the simple types: a MarkerList item (vuer_ros/scene/marker_list.py)
+LISTED = " in a MarkerList"
+MARKER_CASES += [(name + LISTED, fields, kind, expected) for name, fields, kind, expected in MARKER_CASES
+                 if fields["type"] in (0, 1, 2, 3, 9)]
 
 
 def marker_to_world(points: Any) -> np.ndarray:
@@ -367,13 +371,20 @@ def marker_to_world(points: Any) -> np.ndarray:
 
 
 def marker_scene(name: str, fields: dict[str, Any]) -> DefaultScene:
-    from scene.scene_msgs import (
-        marker,  # test/scene: ROS messages by field name (rosbags)
-    )
+    from scene_msgs import marker   # test/: ROS messages by field name (rosbags)
 
     from vuer_ros.scene import read_marker
     msg = marker(ns=name.lower(), rgba=MAGENTA_RGBA, **fields)
     spec = read_marker(msg, resolve_mesh=lambda uri: "/files/" + uri.split("://", 1)[1].lstrip("/"))
+    if name.endswith(LISTED):
+        from vuer_ros.scene.marker_geometry import list_parts
+        mtype, scale, rgba = spec.geom[:3]
+        node = MarkerList(key="markers", ns=msg.ns, markerType=mtype, ids=np.array([0], "<i4").tobytes(),
+                          poses=np.array([[*MARKER_POS, *MARKER_QUAT]], "<f8").tobytes(),
+                          scales=np.array([scale], "<f4").tobytes(),
+                          colors=np.array([[round(255 * c) for c in rgba]], np.uint8).tobytes(),
+                          parts=list_parts(mtype), **({"texts": [spec.geom[3]]} if mtype == 9 else {}))
+        return DefaultScene(node, bgChildren=vuer_camera_nodes(), grid=False)
     return DefaultScene(Group(*spec.children, key=spec.key, position=MARKER_POS, quaternion=MARKER_QUAT),
                         bgChildren=vuer_camera_nodes(), grid=False)
 

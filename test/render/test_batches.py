@@ -77,7 +77,7 @@ def sphere_scene():
                         grid=False)
 
 
-# thin rods far away: 1 to 4 px in radius on screen (drawn with 3 to 8 sides), tilted
+# thin rods far away: 1 to 4 px in radius on screen (drawn with 8 sides, the coarsest level), tilted
 # in the image (so their outlines cross the pixel rows), each turned about its own axis
 ROD_CAMERA = RenderCamera.look_at([0.0, -7.0, 0.0], [0.0, 0.0, 0.0], width=W, height=H, fov_y=55.0,
                                   near=0.05, far=100.0)
@@ -210,7 +210,7 @@ def test_a_grab_says_where_the_browser_time_went(rendered):
 
 
 def test_thin_rods_drawn_with_few_sides_keep_their_silhouettes(rendered):
-    """Rods 1-4 px in radius on screen are drawn with 3 to 8 sides instead of 32, each
+    """Rods 1-4 px in radius on screen are drawn with 8 sides instead of 32, each
     within half a pixel of the 32-sided rod: its pixels differ from those of the rod
     drawn in full (a mesh of its own) only in that half-pixel band along the outline;
     and both cover the true cylinder's image."""

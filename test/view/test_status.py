@@ -25,6 +25,7 @@ import scene_msgs as sm  # noqa: E402
 from vuer_ros.protocol.elements import to_wire_node  # noqa: E402
 from vuer_ros.protocol.status import STATUS_ETYPE, TABLES, check, owns  # noqa: E402
 from vuer_ros.render.camera import RenderCamera  # noqa: E402
+from vuer_ros.scene.keys import marker_list_key  # noqa: E402
 from vuer_ros.render.rviz_view import rviz_orbit_camera  # noqa: E402
 from vuer_ros.render.settings import RenderSettings  # noqa: E402
 from vuer_ros.view.image_fields import Wants  # noqa: E402
@@ -43,10 +44,11 @@ class Sink:
         pass
 
 
-def make_view(**settings: Any) -> tuple[LiveView, list[int]]:
+def make_view(marker_lists: bool = True, **settings: Any) -> tuple[LiveView, list[int]]:
     clock = [S]
     options = ViewOptions(fixed_frame="map", settings=RenderSettings(**settings),
-                          marker_array_topics=("/arr",), marker_topics=("/m",), port=0)
+                          marker_array_topics=("/arr",), marker_topics=("/m",), port=0,
+                          marker_lists=marker_lists)
     return LiveView(options, clock_ns=lambda: clock[0], sink=Sink(), sim_time=lambda: True), clock
 
 
@@ -107,9 +109,8 @@ def by_id(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@pytest.fixture
-def view() -> LiveView:
-    v, _ = make_view()
+def filled_view(marker_lists: bool = True) -> LiveView:
+    v, _ = make_view(marker_lists)
     v.submit("/tf", sm.tf_msg(sm.tf("map", "odom", (1.0, 0.0, 0.0), ns=S),
                               sm.tf("odom", "base", (0.0, 1.0, 0.0), ns=S),
                               sm.tf("elsewhere", "lost", ns=S)), S)
@@ -121,7 +122,14 @@ def view() -> LiveView:
     return v
 
 
-def test_each_display_owns_exactly_what_it_drew(view: LiveView):
+@pytest.fixture
+def view() -> LiveView:
+    return filled_view()
+
+
+@pytest.mark.parametrize("marker_lists", [True, False], ids=["lists", "a node per marker"])
+def test_each_display_owns_exactly_what_it_drew(marker_lists: bool):
+    view = filled_view(marker_lists)
     data = status(view)
     check(data)
     entries = by_id(data["displays"])
@@ -137,9 +145,15 @@ def test_each_display_owns_exactly_what_it_drew(view: LiveView):
         return {k for k in keys if any(owns(p, k) for p in entry["keys"])}
 
     assert owned(ns_a) and all(k.startswith("marker:a:") for k in owned(ns_a))
-    assert {k.split("#")[0] for k in owned(ns_a)} == {"marker:a:1", "marker:a:3"}
-    assert {k.split("#")[0] for k in owned(ns_b)} == {"marker:b%3Aodd%20ns:2"}
-    assert {k.split("#")[0] for k in owned(ns_c)} == {"marker:c:1", "marker:c:2"}
+    if marker_lists:   # the cubes of a namespace in a frame group: one MarkerList (not
+        # frame-locked, so placed in the fixed frame's group whatever their header's frame)
+        assert owned(ns_a) == {marker_list_key("map", "a", 1)}
+        assert owned(ns_b) == {marker_list_key("map", "b:odd ns", 1)}
+        assert owned(ns_c) == {marker_list_key("map", "c", 1)}
+    else:
+        assert {k.split("#")[0] for k in owned(ns_a)} == {"marker:a:1", "marker:a:3"}
+        assert {k.split("#")[0] for k in owned(ns_b)} == {"marker:b%3Aodd%20ns:2"}
+        assert {k.split("#")[0] for k in owned(ns_c)} == {"marker:c:1", "marker:c:2"}
     path = entries["Path:/plan"]
     assert path["messages"] == 1 and owned(path) and all(k.startswith("path:/plan:") for k in owned(path))
     # the frame groups belong to no display

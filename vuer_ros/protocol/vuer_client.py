@@ -15,6 +15,9 @@ Every tag of the element schema (``protocol/schema.py``) has one rule in ``RULES
   box's half size (0.5 mm for a 2 m mesh, wherever it is).
 - ``CubeList``/``SphereList`` (ours): one ``TriMesh`` of all the cubes (flat faces)
   or spheres (12 x 8 segments), per-item colours per vertex.
+- ``MarkerList`` (ours): a ``Group`` holding each item as the marker's own nodes (a
+  ``Group`` at its pose, each of the list's ``parts`` sized by its scale), from the
+  node alone; an UPDATE of its poses sends it whole.
 - ``Line``: points and vertex colours as lists (packed arrays crash its Line),
   the colour as a top-level ``color``.
 - ``Text``: its ``Text`` (troika) with a ``font`` it can load offline (it fetches
@@ -155,7 +158,7 @@ class VuerClientForm:
             "Cone": self._primitive, "Plane": self._primitive,
             "Arrow": self._arrow, "Line": self._line, "TriMesh": self._trimesh,
             "PointCloud": self._point_cloud, "CubeList": self._cube_list, "SphereList": self._sphere_list,
-            "Text": self._text,
+            "MarkerList": self._marker_list, "Text": self._text,
             "Obj": self._model, "Stl": self._model, "Dae": self._model, "Glb": self._glb,
             "Frustum": self._same, "CameraView": self._camera_view, "GrabRender": self._same,
             "Grid": self._grid, "MapTile": self._map_tile, "Cloud": self._cloud,
@@ -163,8 +166,8 @@ class VuerClientForm:
             "AmbientLight": self._same, "PointLight": self._same,
         }
         # tags whose Vuer form depends on the whole node: an UPDATE sends the whole node
-        self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "Text", "Grid", "Glb",
-                      "MapTile", "Cloud"}
+        self.whole = {"Arrow", "TriMesh", "PointCloud", "CubeList", "SphereList", "MarkerList", "Text",
+                      "Grid", "Glb", "MapTile", "Cloud"}
 
     # -- nodes ----------------------------------------------------------------------------
     def node(self, node: Any, whole: bool = True) -> Any:
@@ -322,6 +325,48 @@ class VuerClientForm:
 
     def _sphere_list(self, node: Node, whole: bool) -> Node:
         return self._item_list(node, _SPHERE)
+
+    def _marker_list(self, node: Node, whole: bool) -> Node:
+        """Each item as the marker's own nodes: a Group at its pose (hidden at alpha 0)
+        holding every part, its position and scale the part's matrices times the item's
+        scale, in the item's colour."""
+        poses = packed(node.get("poses"), "poses", 7)
+        scales = packed(node.get("scales"), "scales", 3)
+        colors = packed(node.get("colors"), "colors", 4)
+        ids = packed(node.get("ids"), "ids", 1)
+        texts = node.get("texts") or []
+        n = len(poses) if poses is not None else 0
+        items: list[Any] = []
+        if scales is not None and colors is not None and ids is not None \
+                and len(scales) == len(colors) == len(ids) == n:
+            for i in range(n):
+                key = f"{node['key']}#{int(ids[i, 0])}"
+                scale = scales[i].astype(float)
+                rgba = colors[i]
+                material = {"color": "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgba[:3])),
+                            "opacity": 1.0, "transparent": False}
+                parts = []
+                for k, part in enumerate(node.get("parts") or []):
+                    built: Node = {"tag": part["tag"], "key": f"{key}#{k}", "material": material,
+                                   "materialType": part.get("materialType", "standard")}
+                    if part["tag"] == "Text":
+                        built.update(text=str(texts[i]) if i < len(texts) else "", billboard=True,
+                                     fontSize=float(np.dot(part["fontSize"], scale)),
+                                     anchorX=part.get("anchorX", "center"),
+                                     anchorY=part.get("anchorY", "middle"))
+                    else:
+                        built.update(args=list(part.get("args") or []),
+                                     position=(np.reshape(part["position"], (3, 3)) @ scale).tolist(),
+                                     scale=(np.reshape(part["scale"], (3, 3)) @ scale).tolist())
+                        if part.get("quaternion") is not None:
+                            built["quaternion"] = list(part["quaternion"])
+                    parts.append(self.node(built))
+                items.append({"tag": "Group", "key": key, "position": poses[i, :3].tolist(),
+                              "quaternion": poses[i, 3:].tolist(), "visible": bool(rgba[3] > 0),
+                              "children": parts})
+        group: Node = {"tag": "Group", "key": node["key"], **{k: node[k] for k in _TRANSFORM if k in node}}
+        group["children"] = items + [self.node(c) for c in node.get("children") or []]
+        return group
 
     def _text(self, node: Node, whole: bool) -> Node:
         defaults = schema.BY_TAG["Text"].defaults()

@@ -90,14 +90,12 @@ function nonNegative(...values) {
 }
 
 // Round shapes drawn small need fewer segments: full, half and a quarter of the
-// segments, then 6, 4 and 3 (not below `least`), each with the angle between its
-// segments, step(n) (batches.js picks the level by the item's size on screen, within
-// half a pixel of the full shape: a thin arrow shaft a pixel or two across is a
-// 4-sided prism, its head a 6-sided cone).
+// segments (not below `least`), each with the angle between its segments, step(n)
+// (batches.js picks the level by the item's size on screen).
 function roundLevels(segments, least, make, step) {
   const levels = [];
-  for (const want of [segments, segments / 2, segments / 4, 6, 4, 3]) {
-    const n = Math.max(least, Math.round(want));
+  for (const f of [1, 2, 4]) {
+    const n = f === 1 ? segments : Math.max(least, Math.round(segments / f));
     if (levels.length && n >= levels[levels.length - 1].n) continue;
     levels.push({ n, step: step(n), make: () => make(n) });
   }
@@ -144,7 +142,7 @@ export class Cylinder extends MeshElement {
     if (!nonNegative(top, bottom, h, radial) || r === 0) return null;
     const t = top / r, b = bottom / r;
     return { key: `${t},${b},${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 3, (n) => new THREE.CylinderGeometry(t, b, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
+      levels: roundLevels(radial, 6, (n) => new THREE.CylinderGeometry(t, b, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
   }
 }
 
@@ -156,7 +154,7 @@ export class Cone extends MeshElement {
     const [r, h, radial] = numbers(args, DEFAULTS.Cone.args);
     if (!nonNegative(r, h, radial)) return null;
     return { key: `${radial}`, scale: [r, h, r],
-      levels: roundLevels(radial, 3, (n) => new THREE.ConeGeometry(1, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
+      levels: roundLevels(radial, 6, (n) => new THREE.ConeGeometry(1, 1, n), (n) => 2 * Math.PI / n), round: [0, 2] };
   }
 }
 
