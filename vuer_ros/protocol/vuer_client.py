@@ -331,11 +331,13 @@ class VuerClientForm:
         holding every part, its position and scale the part's matrices times the item's
         scale, in the item's colour."""
         poses = packed(node.get("poses"), "poses", 7)
+        if poses is None:
+            poses = np.zeros((0, 7))
         scales = packed(node.get("scales"), "scales", 3)
         colors = packed(node.get("colors"), "colors", 4)
         ids = packed(node.get("ids"), "ids", 1)
         texts = node.get("texts") or []
-        n = len(poses) if poses is not None else 0
+        n = len(poses)
         items: list[Any] = []
         if scales is not None and colors is not None and ids is not None \
                 and len(scales) == len(colors) == len(ids) == n:
