@@ -12,7 +12,7 @@ import struct
 
 import numpy as np
 
-from .messages import CdrError, Header, Time, endianness
+from .messages import U32, CdrError, Header, endianness, read_header
 
 # LaserScan.get_fields_and_field_types() of the layout decoded here.
 LAYOUT: dict[str, str] = {
@@ -22,8 +22,6 @@ LAYOUT: dict[str, str] = {
     "intensities": "sequence<float>",
 }
 
-_U32 = {"<": struct.Struct("<I").unpack_from, ">": struct.Struct(">I").unpack_from}
-_TIME = {"<": struct.Struct("<iI").unpack_from, ">": struct.Struct(">iI").unpack_from}
 _PARAMS = {"<": struct.Struct("<7f").unpack_from, ">": struct.Struct(">7f").unpack_from}
 _F4 = {"<": np.dtype("<f4"), ">": np.dtype(">f4")}
 
@@ -51,17 +49,11 @@ def decode_laser_scan(buf: bytes | bytearray | memoryview) -> LaserScan:
     """Serialized LaserScan -> LaserScan (CdrError for bytes that are not one)."""
     data = buf if isinstance(buf, bytes) else bytes(buf)
     e = endianness(data)
-    u32, f4 = _U32[e], _F4[e]
+    u32, f4 = U32[e], _F4[e]
     end = len(data)
     try:
         scan = LaserScan()
-        sec, nsec = _TIME[e](data, 4)
-        n = u32(data, 12)[0]
-        off = 16 + n
-        if off > end:
-            raise CdrError(f"truncated at byte 16: a string of {n} bytes, {end - 16} left")
-        frame = data[16:off - 1 if n and data[off - 1] == 0 else off].decode("utf-8", "replace")
-        scan.header = Header(Time(sec, nsec), frame)
+        scan.header, off = read_header(data, e)
         off += -off & 3
         (scan.angle_min, scan.angle_max, scan.angle_increment, scan.time_increment,
          scan.scan_time, scan.range_min, scan.range_max) = _PARAMS[e](data, off)

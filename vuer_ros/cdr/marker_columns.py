@@ -29,7 +29,6 @@ from .markers import (
     _EMPTY_COLORS,
     _EMPTY_POINTS,
     _EMPTY_UVS,
-    _U32,
     CompressedImage,
     Marker,
     MeshFile,
@@ -37,6 +36,7 @@ from .markers import (
     _decode,
 )
 from .messages import (
+    U32,
     CdrError,
     ColorRGBA,
     Header,
@@ -139,7 +139,7 @@ def _scan(buf: bytes, off: int, count: int, e: str, max_points: int | None,
           pads: list[int]) -> tuple[MarkerColumns, np.ndarray, np.ndarray]:
     """``count`` markers from ``off`` as columns; also each marker's stamp offset and
     block offset. ``pads`` gets the start and length of every alignment gap."""
-    u32 = _U32[e]
+    u32 = U32[e]
     end = len(buf)
     starts = [0] * count
     idents = [0] * count
@@ -245,7 +245,7 @@ def _decode_array(buf: bytes, max_points: int | None,
                   pads: list[int]) -> tuple[MarkerColumns, np.ndarray, np.ndarray]:
     e = endianness(buf)
     try:
-        n = _U32[e](buf, 4)[0]
+        n = U32[e](buf, 4)[0]
         if n * _MIN_MARKER_BYTES > len(buf):
             raise CdrError(f"MarkerArray claims {n} markers in {len(buf)} bytes")
         return _scan(buf, 8, n, e, max_points, pads)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .messages import (ColorRGBA, CdrError, Header, Pose, Quaternion, Time, Vector3, endianness)
+from .messages import (TIME, U32, ColorRGBA, CdrError, Header, Pose, Quaternion, Time, Vector3, endianness)
 
 # Marker.get_fields_and_field_types() of the layout decoded here (ROS 2 Jazzy).
 LAYOUT: dict[str, str] = {
@@ -101,8 +101,6 @@ class Marker:
         return m
 
 
-_U32 = {"<": struct.Struct("<I").unpack_from, ">": struct.Struct(">I").unpack_from}
-_TIME = {"<": struct.Struct("<iI").unpack_from, ">": struct.Struct(">iI").unpack_from}
 _IDS = {"<": struct.Struct("<iii").unpack_from, ">": struct.Struct(">iii").unpack_from}
 # pose (7 float64), scale (3 float64), color (4 float32), lifetime (int32, uint32), frame_locked
 _BLOCK = {"<": struct.Struct("<10d4fiI?").unpack_from, ">": struct.Struct(">10d4fiI?").unpack_from}
@@ -150,7 +148,7 @@ def _decode(buf: bytes, off: int, count: int, e: str, max_points: int | None,
     encapsulation header): a 4-aligned field starts at off % 4 == 0, an
     8-aligned one at off % 8 == 4.
     """
-    u32, time_, ids, block = _U32[e], _TIME[e], _IDS[e], _BLOCK[e]
+    u32, time_, ids, block = U32[e], TIME[e], _IDS[e], _BLOCK[e]
     f8, f4 = _F8[e], _F4[e]
     end = len(buf)
     limit = max_points if max_points is not None else 1 << 62

@@ -9,6 +9,15 @@ fields, each primitive aligned to its size counted from the end of that header.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
+from typing import Any
+
+# unpackers by byte order ('<' / '>'): a uint32, and a builtin_interfaces/Time (int32, uint32)
+U32: dict[str, Callable[[Any, int], tuple[int]]] = {e: struct.Struct(e + "I").unpack_from for e in "<>"}
+TIME: dict[str, Callable[[Any, int], tuple[int, int]]] = {
+    e: struct.Struct(e + "iI").unpack_from for e in "<>"}
+
 
 class CdrError(ValueError):
     """Bytes that are not a well-formed message of the layout being decoded."""
@@ -69,6 +78,28 @@ def endianness(buf: bytes | bytearray | memoryview) -> str:
         raise UnsupportedEncoding(f"encapsulation {bytes(buf[:2]).hex()} is not plain CDR "
                                   "(00 00 / 00 01)")
     return "<" if kind == 1 else ">"
+
+
+def read_string(data: bytes, off: int, u32: Callable[[Any, int], tuple[int]]) -> tuple[str, int]:
+    """The string whose length (``u32``: U32 of the byte order) is at ``off`` or the next
+    4-aligned byte (offsets count from byte 0: the 4-byte encapsulation header keeps the
+    alignment); the offset after it. Its trailing NUL is dropped, bad UTF-8 replaced."""
+    off += -off & 3
+    n = u32(data, off)[0]
+    off += 4
+    stop = off + n
+    if stop > len(data):
+        raise CdrError(f"truncated at byte {off}: a string of {n} bytes, {len(data) - off} left")
+    return data[off:stop - 1 if n and data[stop - 1] == 0 else stop].decode("utf-8", "replace"), stop
+
+
+def read_header(data: bytes, e: str) -> tuple[Header, int]:
+    """The std_msgs/Header a message of byte order ``e`` starts with; the offset after it."""
+    if len(data) < 16:
+        raise CdrError(f"{len(data)} bytes: too short for a message with a header")
+    sec, nanosec = TIME[e](data, 4)
+    frame_id, off = read_string(data, 12, U32[e])
+    return Header(Time(sec, nanosec), frame_id), off
 
 
 class Transform:

@@ -22,7 +22,7 @@ import struct
 
 import numpy as np
 
-from .messages import CdrError, Header, Pose, Quaternion, Time, Vector3, endianness
+from .messages import U32, CdrError, Header, Pose, Quaternion, Time, Vector3, endianness, read_header
 
 # get_fields_and_field_types() of the rclpy classes of the layouts decoded here.
 GRID_LAYOUT: dict[str, str] = {"header": "std_msgs/Header", "info": "nav_msgs/MapMetaData",
@@ -42,8 +42,6 @@ uint32 height
 int8[] data
 """
 
-_U32 = {e: struct.Struct(e + "I").unpack_from for e in "<>"}
-_TIME = {e: struct.Struct(e + "iI").unpack_from for e in "<>"}
 _INFO = {e: struct.Struct(e + "iIfII").unpack_from for e in "<>"}    # load time, res, w, h
 _POSE = {e: struct.Struct(e + "7d").unpack_from for e in "<>"}
 _RECT = {e: struct.Struct(e + "iiII").unpack_from for e in "<>"}
@@ -74,21 +72,10 @@ class OccupancyGridUpdate:
         self.data = data
 
 
-def _header(data: bytes, e: str) -> tuple[Header, int]:
-    """The std_msgs/Header at the start of the body; the offset after it (from byte 0)."""
-    sec, nanosec = _TIME[e](data, 4)
-    n = _U32[e](data, 12)[0]
-    stop = 16 + n
-    if stop > len(data):
-        raise CdrError(f"truncated at byte 16: a frame_id of {n} bytes, {len(data) - 16} left")
-    text = data[16:stop - 1 if n and data[stop - 1] == 0 else stop]
-    return Header(Time(sec, nanosec), text.decode("utf-8", "replace")), stop
-
-
 def _cells(data: bytes, e: str, off: int) -> np.ndarray:
     """The int8[] sequence at ``off`` (4-aligned from the body's start): a view, no copy."""
     off += -(off - 4) & 3
-    n = _U32[e](data, off)[0]
+    n = U32[e](data, off)[0]
     off += 4
     if n > len(data) - off:
         raise CdrError(f"data claims {n} cells, {len(data) - off} bytes left")
@@ -100,7 +87,7 @@ def decode_occupancy_grid(buf: bytes | bytearray | memoryview) -> OccupancyGrid:
     data = buf if isinstance(buf, bytes) else bytes(buf)
     e = endianness(data)
     try:
-        header, off = _header(data, e)
+        header, off = read_header(data, e)
         off += -(off - 4) & 3
         sec, nanosec, resolution, width, height = _INFO[e](data, off)
         off += 20
@@ -119,7 +106,7 @@ def decode_occupancy_grid_update(buf: bytes | bytearray | memoryview) -> Occupan
     data = buf if isinstance(buf, bytes) else bytes(buf)
     e = endianness(data)
     try:
-        header, off = _header(data, e)
+        header, off = read_header(data, e)
         off += -(off - 4) & 3
         x, y, width, height = _RECT[e](data, off)
         cells = _cells(data, e, off + 16)

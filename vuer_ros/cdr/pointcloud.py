@@ -18,7 +18,7 @@ import struct
 
 import numpy as np
 
-from .messages import CdrError, Header, Time, endianness
+from .messages import U32, CdrError, Header, endianness, read_header, read_string
 
 # PointCloud2.get_fields_and_field_types() of the layout decoded here.
 LAYOUT: dict[str, str] = {
@@ -27,8 +27,6 @@ LAYOUT: dict[str, str] = {
     "point_step": "uint32", "row_step": "uint32", "data": "sequence<uint8>", "is_dense": "boolean",
 }
 
-_U32 = {"<": struct.Struct("<I").unpack_from, ">": struct.Struct(">I").unpack_from}
-_TIME = {"<": struct.Struct("<iI").unpack_from, ">": struct.Struct(">iI").unpack_from}
 _TWO_U32 = {"<": struct.Struct("<II").unpack_from, ">": struct.Struct(">II").unpack_from}
 # a PointField is at least an empty name (4) + offset (4) + datatype (1, padded to 4) + count (4)
 _MIN_FIELD_BYTES = 16
@@ -62,24 +60,12 @@ def decode_point_cloud(buf: bytes | bytearray | memoryview) -> PointCloud2:
     """Serialized PointCloud2 -> PointCloud2 (CdrError for bytes that are not one)."""
     data = buf if isinstance(buf, bytes) else bytes(buf)
     e = endianness(data)
-    u32, two = _U32[e], _TWO_U32[e]
+    u32, two = U32[e], _TWO_U32[e]
     end = len(data)
-
-    def string(off: int) -> tuple[str, int]:
-        off += -off & 3
-        n = u32(data, off)[0]
-        off += 4
-        stop = off + n
-        if stop > end:
-            raise CdrError(f"truncated at byte {off}: a string of {n} bytes, {end - off} left")
-        text = data[off:stop - 1 if n and data[stop - 1] == 0 else stop]
-        return text.decode("utf-8", "replace"), stop
 
     try:
         cloud = PointCloud2()
-        sec, nsec = _TIME[e](data, 4)
-        frame_id, off = string(12)
-        cloud.header = Header(Time(sec, nsec), frame_id)
+        cloud.header, off = read_header(data, e)
         off += -off & 3
         cloud.height, cloud.width = two(data, off)
         count = u32(data, off + 8)[0]
@@ -88,7 +74,7 @@ def decode_point_cloud(buf: bytes | bytearray | memoryview) -> PointCloud2:
             raise CdrError(f"PointCloud2 claims {count} fields in {end} bytes")
         fields: list[PointField] = []
         for _ in range(count):
-            name, off = string(off)
+            name, off = read_string(data, off, u32)
             off += -off & 3
             offset = u32(data, off)[0]
             datatype = data[off + 4]

@@ -20,11 +20,10 @@ messages.py's. Both layouts are the same in every ROS 2 distribution.
 
 from __future__ import annotations
 
-import struct
 
 import numpy as np
 
-from .messages import CdrError, Header, Time, endianness
+from .messages import U32, CdrError, Header, endianness, read_header
 
 # get_fields_and_field_types() of the layouts decoded here
 PATH_LAYOUT: dict[str, str] = {"header": "std_msgs/Header",
@@ -32,8 +31,6 @@ PATH_LAYOUT: dict[str, str] = {"header": "std_msgs/Header",
 POSE_ARRAY_LAYOUT: dict[str, str] = {"header": "std_msgs/Header",
                                      "poses": "sequence<geometry_msgs/Pose>"}
 
-_U32 = {"<": struct.Struct("<I").unpack_from, ">": struct.Struct(">I").unpack_from}
-_TIME = {"<": struct.Struct("<iI").unpack_from, ">": struct.Struct(">iI").unpack_from}
 _POSE_BYTES = 56
 # a PoseStamped is at least its stamp (8), an empty frame id (4 + 0) and its pose (56)
 _MIN_STAMPED_BYTES = 68
@@ -52,7 +49,7 @@ class _Reader:
     def __init__(self, buf: bytes | bytearray | memoryview) -> None:
         self.data = buf if isinstance(buf, bytes) else bytes(buf)
         self.e = endianness(self.data)
-        self.u32 = _U32[self.e]
+        self.u32 = U32[self.e]
         self.end = len(self.data)
 
     def need(self, off: int, n: int, what: str) -> None:
@@ -61,12 +58,7 @@ class _Reader:
 
     def header(self) -> tuple[Header, int]:
         """The message's std_msgs/Header at its start; the offset after it."""
-        self.need(4, 12, "the header")
-        sec, nanosec = _TIME[self.e](self.data, 4)
-        n = self.u32(self.data, 12)[0]
-        self.need(16, n, "header.frame_id")
-        raw = self.data[16:16 + n - 1 if n and self.data[16 + n - 1] == 0 else 16 + n]
-        return Header(Time(sec, nanosec), raw.decode("utf-8", "replace")), 16 + n
+        return read_header(self.data, self.e)
 
     def count(self, off: int, least: int, what: str) -> tuple[int, int]:
         off += -off & 3
