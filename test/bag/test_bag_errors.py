@@ -135,3 +135,24 @@ def test_real_command_exit_code_and_one_line(bags, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(PREFIX), proc.stderr
+
+
+def test_real_command_logs_a_bad_marker_once_and_renders_every_frame(tmp_path):
+    """A marker of an unknown type among good messages: one ``[ERROR]`` line naming it
+    (bag/progress.py's log_above), every frame rendered, exit code 0."""
+    from vuer_ros.bag.synthetic import T0_NS, MessageFactory, demo_messages, typestore, write_bag
+
+    store = typestore("jazzy")
+    bad = [(T0_NS + k * 100_000_000, "/visualization_marker",
+            MessageFactory(store).marker(T0_NS, "broken", 7, 42, "world", (0, 0, 0), (1, 1, 1),
+                                         (1, 0, 0, 1))) for k in range(5)]
+    messages = sorted([*demo_messages(store, duration=1.0), *bad], key=lambda m: m[0])
+    bag = write_bag(tmp_path / "in.mcap", messages, store)
+    proc = subprocess.run([sys.executable, "-m", "vuer_ros.cli", "render-bag", str(bag), "-o",
+                           str(tmp_path / "o.mcap"), "--fixed-frame", "world", "--size", "160x120"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    logged = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    assert len(logged) == 1, proc.stderr
+    assert logged[0] == "[ERROR] marker ns=broken id=7: unknown type 42 (known: 0..12, ARROW..ARROW_STRIP)"
+    assert "vuer-ros render-bag: 10 frames" in proc.stderr, proc.stderr

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from .batch import OutputKinds, render_bags
     from .executors import RAY_MISSING, LocalPool, Pool, RayPool
     from .inputs import find_bags
-    from .progress import ProgressAwareHandler, StderrProgress, format_batch
+    from .progress import StderrProgress, format_batch, log_above
 
     kinds = OutputKinds(bag=not args.no_bag, video=args.video, frames=args.frames,
                         storage=args.storage or "mcap")
@@ -122,12 +122,7 @@ def run(args: argparse.Namespace) -> int:
         return LocalPool(min(args.jobs or default_jobs(), len(bags) * args.segments))
 
     progress = StderrProgress(format=format_batch)
-    handler = ProgressAwareHandler(progress)
-    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
-    logs = logging.getLogger("vuer_ros")
-    logs.addHandler(handler)
-    logs.setLevel(logging.WARNING)
-    logs.propagate = False
+    unlog = log_above(progress)
     interrupts = 0
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -157,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, old in saved.items():
             signal.signal(sig, old)
-        logs.removeHandler(handler)
+        unlog()
     progress.clear()
     skipped = []
     if summary.complete:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
@@ -178,7 +177,7 @@ def options_from_args(args: argparse.Namespace) -> "RenderOptions":
 def run(args: argparse.Namespace) -> int:
     """Run the render described by parsed ``args``; returns the exit code."""
     from .errors import BagRenderError
-    from .progress import ProgressAwareHandler, StderrProgress
+    from .progress import StderrProgress, log_above
     from .render import render_bag_async
     from ..config import ConfigError
 
@@ -190,12 +189,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(e))
 
     progress = StderrProgress()
-    handler = ProgressAwareHandler(progress)
-    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
-    root = logging.getLogger("vuer_ros")
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    root.propagate = False
+    unlog = log_above(progress)
     interrupts = 0
 
     async def main() -> Any:
@@ -256,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         return 130
     finally:
-        root.removeHandler(handler)
+        unlog()
     progress.clear()
     outputs = ", ".join(summary.outputs.values())
     t0 = summary.bag_start_ns

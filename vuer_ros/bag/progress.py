@@ -82,3 +82,15 @@ class ProgressAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         self.progress.clear()
         super().emit(record)
+
+
+def log_above(progress: StderrProgress) -> Callable[[], None]:
+    """The package's warnings and errors to stderr as ``[LEVEL] message`` lines above the
+    progress line (not through the root logger); returns what undoes it."""
+    handler = ProgressAwareHandler(progress)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    logs = logging.getLogger("vuer_ros")
+    logs.addHandler(handler)
+    logs.setLevel(logging.WARNING)
+    logs.propagate = False
+    return lambda: logs.removeHandler(handler)
