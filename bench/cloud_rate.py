@@ -47,7 +47,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "test"))
 
 from cloud_helpers import scan_rclpy, xyz_cloud  # noqa: E402
-from node_rate import Node, chromium_kind, cpu_seconds, descendants, percentile  # noqa: E402
+from node_rate import CpuWindow, Node, percentile  # noqa: E402
 
 PATCH = (1.2, 0.0, 1.3)      # the magenta patch at -x or +x (left or right in the view)
 MAGENTA = (255, 0, 255)
@@ -266,21 +266,11 @@ def main() -> None:
     print("cloud_rate: warming up 5 s under load ...", flush=True)
     time.sleep(5.0)
 
-    pid = node.proc.pid
-    chromium = descendants(pid)
+    cpu = CpuWindow(node.proc.pid)
     t_start = time.monotonic()
-    cpu_node0, cpu_chrome0, cpu_self0 = cpu_seconds([pid]), cpu_seconds(chromium), time.process_time()
-    by_kind0 = {p: (chromium_kind(p), cpu_seconds([p])) for p in chromium}
     time.sleep(args.duration)
     t_end = time.monotonic()
-    alive = descendants(pid)
-    cpu_node1 = cpu_seconds([pid])
-    cpu_chrome1 = cpu_seconds([p for p in chromium if p in alive])
-    by_kind: dict[str, float] = {}
-    for p, (kind, before) in by_kind0.items():
-        if p in alive:
-            by_kind[kind] = by_kind.get(kind, 0.0) + cpu_seconds([p]) - before
-    cpu_self1 = time.process_time()
+    cpu.close()
     stop.set()
     load_after = os.getloadavg()
     with lock:
@@ -316,12 +306,7 @@ def main() -> None:
     else:
         med = p95 = math.inf
         print("publish -> image: no samples (the patch was never seen)")
-    print(f"CPU (% of one core): node {100 * (cpu_node1 - cpu_node0) / span:.0f}%, "
-          f"its Chromium {100 * (cpu_chrome1 - cpu_chrome0) / span:.0f}%, "
-          f"this load generator {100 * (cpu_self1 - cpu_self0) / span:.0f}%")
-    print("  Chromium by process: " + ", ".join(
-        f"{kind} {100 * sec / span:.0f}%" for kind, sec in sorted(by_kind.items(), key=lambda kv: -kv[1])
-        if sec / span >= 0.005))
+    print(cpu.report())
     node.stop()
     stats = [line.split("]: ", 1)[-1] for line in node.lines if "images/s, grab median" in line]
     if stats:

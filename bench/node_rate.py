@@ -93,6 +93,39 @@ def percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
+
+class CpuWindow:
+    """CPU of the node process, its Chromium processes (those alive at both ends) and
+    this process over a measurement window, as % of one core."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.chromium = descendants(pid)
+        self.t0 = time.monotonic()
+        self.node0, self.chrome0 = cpu_seconds([pid]), cpu_seconds(self.chromium)
+        self.self0 = time.process_time()
+        self.kinds0 = {p: (chromium_kind(p), cpu_seconds([p])) for p in self.chromium}
+
+    def close(self) -> None:
+        """End the window: sets span (s), node, chromium, load (%) and by_kind (kind -> %)."""
+        self.span = time.monotonic() - self.t0
+        alive = descendants(self.pid)
+        pct = 100.0 / self.span
+        self.node = pct * (cpu_seconds([self.pid]) - self.node0)
+        self.chromium_cpu = pct * (cpu_seconds([p for p in self.chromium if p in alive]) - self.chrome0)
+        self.by_kind: dict[str, float] = {}
+        for p, (kind, before) in self.kinds0.items():
+            if p in alive:
+                self.by_kind[kind] = self.by_kind.get(kind, 0.0) + pct * (cpu_seconds([p]) - before)
+        self.load = pct * (time.process_time() - self.self0)
+
+    def report(self) -> str:
+        """The lines the benches print."""
+        kinds = ", ".join(f"{kind} {v:.0f}%" for kind, v in sorted(self.by_kind.items(), key=lambda kv: -kv[1])
+                          if v >= 0.5)
+        return (f"CPU (% of one core): node {self.node:.0f}%, its Chromium {self.chromium_cpu:.0f}%, "
+                f"this load generator {self.load:.0f}%\n  Chromium by process: {kinds}")
+
 class Node:
     def __init__(self, env: dict[str, str], params: dict[str, str]) -> None:
         wrapper = os.environ.get("VUER_BENCH_NODE_WRAPPER")   # e.g. a profiler script
@@ -388,21 +421,11 @@ def run_once(args: argparse.Namespace) -> dict[str, float]:
     print("node_rate: warming up 5 s under load ...", flush=True)
     time.sleep(5.0)
 
-    pid = node.proc.pid
-    chromium = [p for p in descendants(pid)]
+    cpu = CpuWindow(node.proc.pid)
     t_start = time.monotonic()
-    cpu_node0, cpu_chrome0, cpu_self0 = cpu_seconds([pid]), cpu_seconds(chromium), time.process_time()
-    by_kind0 = {p: (chromium_kind(p), cpu_seconds([p])) for p in chromium}
     time.sleep(args.duration)
     t_end = time.monotonic()
-    chromium_now = descendants(pid)
-    cpu_node1 = cpu_seconds([pid])
-    cpu_chrome1 = cpu_seconds([p for p in chromium if p in chromium_now])
-    by_kind: dict[str, float] = {}
-    for p, (kind, before) in by_kind0.items():
-        if p in chromium_now:
-            by_kind[kind] = by_kind.get(kind, 0.0) + cpu_seconds([p]) - before
-    cpu_self1 = time.process_time()
+    cpu.close()
     load.stop()
     window = log.window(t_start, t_end)
     latencies = log.latencies(load.changes, t_start, t_end, w)
@@ -416,8 +439,7 @@ def run_once(args: argparse.Namespace) -> dict[str, float]:
     print(f"images received: {len(window)} in {span:.1f} s = {rate:.1f} Hz "
           f"({100.0 * rate / args.rate:.0f}% of render.rate)")
     out["rate"] = rate
-    out["node_cpu"] = 100 * (cpu_node1 - cpu_node0) / span
-    out["chromium_cpu"] = 100 * (cpu_chrome1 - cpu_chrome0) / span
+    out["node_cpu"], out["chromium_cpu"] = cpu.node, cpu.chromium_cpu
     if latencies:
         out["lat_median"] = statistics.median(latencies)
         out["lat_p95"] = percentile(latencies, 0.95)
@@ -428,12 +450,7 @@ def run_once(args: argparse.Namespace) -> dict[str, float]:
               f"({len(latencies)} changes)")
     else:
         print("TF change -> image: no samples (the probe was never seen)")
-    print(f"CPU (% of one core): node {100 * (cpu_node1 - cpu_node0) / span:.0f}%, "
-          f"its Chromium {100 * (cpu_chrome1 - cpu_chrome0) / span:.0f}%, "
-          f"this load generator {100 * (cpu_self1 - cpu_self0) / span:.0f}%")
-    print("  Chromium by process: " + ", ".join(
-        f"{kind} {100 * sec / span:.0f}%" for kind, sec in sorted(by_kind.items(), key=lambda kv: -kv[1])
-        if sec / span >= 0.005))
+    print(cpu.report())
 
     # -- big arrays ----------------------------------------------------------------------------
     if args.big:
