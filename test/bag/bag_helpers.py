@@ -4,6 +4,11 @@ the pinhole model puts a box in an image (the same geometry as test/render)."""
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +18,26 @@ from rosbags.highlevel import AnyReader
 from vuer_ros.render.camera import RenderCamera
 
 from pixels import box_corners, predicted_silhouette  # noqa: F401 (box_corners re-exported)
+
+
+def ctrl_c_when(cmd: Sequence[Any], ready: Callable[[], bool], timeout: float) -> tuple[int, str]:
+    """Run ``cmd``, press Ctrl-C (SIGINT) once ``ready()`` holds, and wait for it to end:
+    its exit code and stderr. Fails if it ends first or ``ready()`` takes over ``timeout``."""
+    proc = subprocess.Popen([str(a) for a in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"not ready within {timeout:.0f} s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
 
 
 def read_bag(path: Path) -> dict[str, list[tuple[int, Any, bytes, Any]]]:

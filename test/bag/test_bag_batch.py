@@ -9,14 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from bag_helpers import read_bag
+from bag_helpers import ctrl_c_when, read_bag
 
 from vuer_ros.bag import Renderer, RenderOptions, render_bag_async
 from vuer_ros.bag.inputs import InputError, find_bags, output_names
@@ -250,21 +248,8 @@ def test_ctrl_c_stops_every_bag_with_readable_outputs_and_a_rerun_finishes(fleet
     other = write_demo_bag(tmp_path / "in" / "other.mcap", duration=30.0)
     out = tmp_path / "out"
     args = [tmp_path / "in", "-o", out, "--frames", "--jobs", "2"]
-    proc = subprocess.Popen(render_bags_cmd(*args), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(out.rglob("frame_*.png"))) < 10:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no frames within 120 s"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    code, err = ctrl_c_when(render_bags_cmd(*args), lambda: len(list(out.rglob("frame_*.png"))) >= 10, 120)
+    assert code == 130, err
     bags = {b["name"]: b for b in json.loads((out / "manifest.json").read_text())["bags"]}
     assert {b["status"] for b in bags.values()} == {"interrupted"}, bags
     for entry in bags.values():

@@ -4,17 +4,13 @@ the bag, the MP4 and the PNG folder then hold the same frames, in order."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
 from vuer_ros.bag.synthetic import T0_NS, write_demo_bag
 
-from bag_helpers import read_bag
+from bag_helpers import ctrl_c_when, read_bag
 
 
 @pytest.mark.parametrize("storage,out_name", [("mcap", "out.mcap"), ("sqlite3", "out_bag")])
@@ -28,21 +24,8 @@ def test_sigint_leaves_readable_partial_outputs(tmp_path, storage, out_name):
            "--eye", "0", "-3", "1.2", "--target", "0", "0", "0.15"]
     if storage == "mcap":
         cmd += ["--storage", "mcap"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(frames.glob("frame_*.png"))) < 5:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no frames within 60 s"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    code, err = ctrl_c_when(cmd, lambda: len(list(frames.glob("frame_*.png"))) >= 5, 60)
+    assert code == 130, err
     assert "interrupted after" in err and "closed and readable" in err, err
 
     result = read_bag(out)
