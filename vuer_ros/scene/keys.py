@@ -5,8 +5,8 @@ Every key the scene model emits has one of these forms::
     tf:<frame>                 the Group of TF frame <frame>
     marker:<ns>:<id>           the Group of marker (ns, id), carrying its pose
     marker:<ns>:<id>#<part>    a geometry node inside that marker (body, shaft, head, ...)
-    markers:<frame>:<ns>:<type>  the MarkerList of the listed markers of type <type> of
-                               namespace <ns> in frame <frame>'s group (marker_list.py)
+    marker:<ns>:list.<type>.<frame>  the MarkerList of the listed markers of type <type>
+                               of namespace <ns> in frame <frame>'s group (marker_list.py)
     robot:<link>               the Group of a URDF link's visuals (inside tf:<link>)
     robot:<link>#visual<i>     the link's i-th <visual>, at its origin; its geometry is
                                robot:<link>#visual<i>#body

@@ -7,7 +7,7 @@ of one (frame group, ns, type) in one ``MarkerList`` node (docs/protocol.md) who
 items are packed arrays, instead of a Group and one to two solids per marker::
 
     Group tf:<frame>
-      MarkerList markers:<frame>:<ns>:<type>    ids, poses, scales, colors, parts (texts)
+      MarkerList marker:<ns>:list.<type>.<frame>    ids, poses, scales, colors, parts (texts)
 
 So a 10,000-marker array is a handful of nodes for the server's scene, the wire and
 the browser, and a thousand markers that moved are one UPDATE of one ``poses`` array.
