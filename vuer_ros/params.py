@@ -126,8 +126,9 @@ PARAMS: tuple[ParamSpec, ...] = (
               "Send the simple markers (CUBE, SPHERE, CYLINDER, pose-form ARROW, opaque) of one "
               "frame, namespace and type as one MarkerList of packed arrays, which this client "
               "draws and updates at a fraction of the cost of one element per marker (a "
-              "10,000-marker array, a thousand moving markers). false: an element per marker, "
-              "which the Vuer client draws too (docs/protocol.md)."),
+              "10,000-marker array, a thousand moving markers). false: an element per marker "
+              "(a browser running the Vuer client is sent each list's items as those elements "
+              "either way: docs/protocol.md)."),
     ParamSpec("displays.auto", True,
               "Show every topic of a supported type that appears (in the ROS graph live, in "
               "the bag offline) with rviz's default display options, as Foxglove does. "
