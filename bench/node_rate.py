@@ -303,7 +303,9 @@ class ImageLog:
     def magenta_u(msg) -> float:
         a = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, 3)[::2, ::2]
         r, g, b = a[..., 0].astype(np.int16), a[..., 1].astype(np.int16), a[..., 2].astype(np.int16)
-        mask = (r > 80) & (b > 80) & (g < 0.35 * np.maximum(r, b))
+        # magenta as the probe is lit: red and blue alike, green low (the TF display's arrow
+        # heads, (1.0, 0.1, 0.6), are not it)
+        mask = (r > 80) & (b > 80) & (g < 0.35 * np.maximum(r, b)) & (4 * b > 3 * r) & (4 * r > 3 * b)
         if mask.sum() < 10:
             return math.nan
         return float(np.nonzero(mask)[1].mean() * 2)
@@ -467,21 +469,26 @@ def run_once(args: argparse.Namespace) -> dict[str, float]:
             raw = load.marker_array(args.big, rep, ns=f"big{rep}", z=0.2, colour=colour)
             with lock:
                 seen_before = len(images)
-            t0 = time.monotonic()
+            t0, t0_ns = time.monotonic(), time.time_ns()
             arr_pub.publish(raw)
-            got = None
+            got, early = None, set()
             while time.monotonic() - t0 < 60 and got is None:
                 time.sleep(0.005)
                 with lock:
-                    for t, u, _ in images[seen_before:]:
-                        if t > t0 and not math.isnan(u):
-                            got = t
-                            break
+                    for k, (t, u, stamp) in enumerate(images[seen_before:]):
+                        if t <= t0 or math.isnan(u):
+                            continue
+                        if stamp < t0_ns:   # grabbed before the array was published
+                            early.add(k)
+                            continue
+                        got = t
+                        break
+            note = f"; {len(early)} image(s) grabbed before the publish showed magenta" if early else ""
             if got is None:
-                print(f"  array {rep + 1}: not seen within 60 s")
+                print(f"  array {rep + 1}: not seen within 60 s{note}")
             else:
                 results.append((got - t0) * 1000.0)
-                print(f"  array {rep + 1}: {results[-1]:.0f} ms ({len(raw) / 1e6:.1f} MB on the wire)",
+                print(f"  array {rep + 1}: {results[-1]:.0f} ms ({len(raw) / 1e6:.1f} MB on the wire){note}",
                       flush=True)
             clear = Marker()
             clear.action = 3
