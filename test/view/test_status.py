@@ -224,3 +224,18 @@ def test_check_names_a_stray_field():
     with pytest.raises(ValueError, match="status.displays\\[0\\].*extra \\['colour'\\]"):
         check({**{f.name: None for f in TABLES["status"]},
                "displays": [{**{f.name: [] for f in TABLES["display"]}, "colour": 1}]})
+
+
+def test_a_columns_array_is_noted_without_making_its_markers(view: LiveView):
+    """The panel's namespaces come from a MarkerArray's columns: noting a 1,000-marker
+    array at 10 Hz must not build its 1,000 message objects (cdr/marker_columns.py)."""
+    from vuer_ros.cdr import ArrayDecoder
+    from vuer_ros.view.kinds import MARKER_ARRAY
+
+    msg = ArrayDecoder().decode(array_bytes(*[("d", i) for i in range(50)], ("e", 0)))
+    assert msg.columns is not None
+    view.status.note("/arr", MARKER_ARRAY, msg)
+    assert msg._markers is None
+    entries = by_id(status(view)["displays"])
+    assert {e["name"] for e in entries["MarkerArray:/arr"]["children"]} >= {"a", "c"}
+    assert set(view.status._namespaces["/arr"]) >= {"d", "e"}

@@ -117,6 +117,12 @@ def _actions(msg: Any) -> tuple[list[str], list[int], list[int]]:
     return [str(m.ns) for m in ms], [int(m.id) for m in ms], [int(m.action) for m in ms]
 
 
+def array_namespaces(msg: Any) -> set[str]:
+    """The namespaces of a MarkerArray's markers (from its columns when it has them)."""
+    cols = getattr(msg, "columns", None)
+    return set(cols.ns) if cols is not None else {str(m.ns) for m in msg.markers}
+
+
 def _array_superseded(current: Any, later: Any) -> bool:
     """Latest state wins: a MarkerArray whose every marker is an ADD that the later
     array replaces (same ns/id, or a DELETEALL covering it) ends in the same scene

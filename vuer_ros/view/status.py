@@ -29,7 +29,7 @@ from ..scene import SceneModel
 from ..scene.keys import frame_key
 from ..scene.marker_display import MarkerDisplay, namespace_prefix
 from ..scene.robot_display import RobotDisplay
-from .kinds import MARKER, MARKER_ARRAY, TF, TF_STATIC, MessageKind, Subscription
+from .kinds import MARKER, MARKER_ARRAY, TF, TF_STATIC, MessageKind, Subscription, array_namespaces
 from .options import ViewOptions
 from .stats import RenderStats
 
@@ -54,7 +54,7 @@ class StatusReporter:
             self._namespaces.setdefault(topic, {})[str(msg.ns)] = None
         elif kind is MARKER_ARRAY:
             seen = self._namespaces.setdefault(topic, {})
-            for ns in {str(m.ns) for m in msg.markers}:
+            for ns in array_namespaces(msg):
                 seen[ns] = None
 
     def event(self, model: SceneModel, subscriptions: Sequence[Subscription],
